@@ -1,0 +1,3 @@
+"""tenantlint: a static auditor for multi-tenant applications."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,111 @@
+"""Configuration: `[tool.tenantlint]` in pyproject.toml or top-level keys of tenantlint.toml."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tenantlint.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+Severity = Literal["error", "warning", "info"]
+
+CONFIG_FILES = ("tenantlint.toml", ".tenantlint.toml", "pyproject.toml")
+
+
+class Config(BaseModel):
+    """Every key of SPEC's configuration table (kebab-case in TOML)."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, alias_generator=lambda s: s.replace("_", "-")
+    )
+
+    tenant_fields: tuple[str, ...] = ("tenantId", "tenant_id")
+    tenant_models: tuple[str, ...] = ("Tenant",)
+    global_models: tuple[str, ...] = ()
+    rls_wrappers: tuple[str, ...] = ("withTenantRLS",)
+    scope_helpers: tuple[str, ...] = ("tenantFilter",)
+    tenant_resolvers: tuple[str, ...] = ("getResolvedTenantId",)
+    guards: tuple[str, ...] = ("registerTenantGuard",)
+    tenancy_flags: tuple[str, ...] = ("MULTI_TENANCY_ENABLED",)
+    trusted_tenant_headers: tuple[str, ...] = ()
+    rls: Literal["auto", "required", "off"] = "auto"
+    migrations: tuple[str, ...] = ()  # extra globs of SQL migration files
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    severity: dict[str, Severity] = Field(default_factory=dict)
+
+    def parsing_key(self) -> str:
+        """The part of the config that changes what front ends extract (for the fact cache)."""
+        return self.model_dump_json(
+            include={
+                "tenant_fields",
+                "tenant_models",
+                "rls_wrappers",
+                "scope_helpers",
+                "tenant_resolvers",
+                "guards",
+                "tenancy_flags",
+                "trusted_tenant_headers",
+                "migrations",
+            }
+        )
+
+
+def find_config_file(root: Path) -> Path | None:
+    """The config file at the root: tenantlint.toml, .tenantlint.toml, or a pyproject with our table."""
+    for name in CONFIG_FILES:
+        path = root / name
+        if path.is_file() and (name != "pyproject.toml" or _pyproject_has_table(path)):
+            return path
+    return None
+
+
+def _pyproject_has_table(path: Path) -> bool:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "tenantlint" in data.get("tool", {})
+
+
+def load_config(path: Path | None, display: str | None = None) -> Config:
+    """Read and validate a config file; `None` gives the defaults."""
+    if path is None:
+        return Config()
+    shown = display or str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read config: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown}: config is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{shown}: invalid TOML: {exc}") from None
+    table: Any = data.get("tool", {}).get("tenantlint", {}) if path.name == "pyproject.toml" else data
+    prefix = "tool.tenantlint." if path.name == "pyproject.toml" else ""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{shown}: [{prefix.rstrip('.') or 'tenantlint'}] must be a table")
+    return config_from_dict(table, shown, prefix)
+
+
+def config_from_dict(table: dict[str, Any], shown: str = "config", prefix: str = "") -> Config:
+    try:
+        return Config.model_validate(table)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"] if not isinstance(p, int))
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"{shown}: unknown key '{prefix}{key}'") from None
+        raise ConfigError(f"{shown}: key '{prefix}{key}': {err['msg'].lower()}") from None

@@ -1,0 +1,111 @@
+"""Project root detection and file discovery (root markers, .gitignore, include/exclude)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pathspec
+
+from tenantlint.config import CONFIG_FILES, find_config_file
+from tenantlint.errors import PathError
+from tenantlint.frontends import frontend_for
+
+ALWAYS_EXCLUDED = frozenset(
+    {"node_modules", ".venv", "venv", "dist", "build", ".git", ".tenantlint_cache", "__pycache__"}
+)
+
+
+def find_root(start: Path) -> Path:
+    """Nearest ancestor with a tenantlint config, a pyproject with our table, or `.git`."""
+    start = start.resolve()
+    here = start if start.is_dir() else start.parent
+    for candidate in (here, *here.parents):
+        if find_config_file(candidate) is not None or (candidate / ".git").exists():
+            return candidate
+    return here
+
+
+def globspec(patterns: Iterable[str]) -> pathspec.PathSpec:
+    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
+
+
+def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> list[str]:
+    """Every analysable file under `root`, as sorted root-relative POSIX paths."""
+    inc = globspec(include) if include else None
+    exc = globspec(exclude)
+    found: list[str] = []
+    for rel in _walk(root):
+        if frontend_for(rel) is None or exc.match_file(rel):
+            continue
+        if inc is None or inc.match_file(rel):
+            found.append(rel)
+    return sorted(found)
+
+
+def _walk(root: Path) -> Iterator[str]:
+    """Files under root, honouring every `.gitignore` on the way down."""
+    stack: list[tuple[str, list[tuple[str, pathspec.PathSpec]]]] = [("", [])]
+    while stack:
+        rel_dir, specs = stack.pop()
+        abs_dir = root / rel_dir if rel_dir else root
+        specs = specs + _gitignore(abs_dir, rel_dir)
+        try:
+            entries = sorted(os.scandir(abs_dir), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if _ignored(rel, is_dir, specs):
+                continue
+            if is_dir:
+                if entry.name not in ALWAYS_EXCLUDED:
+                    stack.append((rel, specs))
+            elif entry.is_file(follow_symlinks=False):
+                yield rel
+
+
+def _gitignore(abs_dir: Path, rel_dir: str) -> list[tuple[str, pathspec.PathSpec]]:
+    path = abs_dir / ".gitignore"
+    if not path.is_file():
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    return [(rel_dir, pathspec.GitIgnoreSpec.from_lines(lines))]
+
+
+def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]]) -> bool:
+    for base, spec in specs:
+        sub = rel[len(base) + 1 :] if base else rel
+        if spec.match_file(sub + "/" if is_dir else sub):
+            return True
+    return False
+
+
+def resolve_targets(root: Path, paths: Iterable[Path]) -> list[str] | None:
+    """The root-relative prefixes findings are reported for; None means the whole root."""
+    targets: list[str] = []
+    for path in paths:
+        if not path.exists():
+            raise PathError(f"{path}: no such file or directory")
+        absolute = path.resolve()
+        if absolute == root:
+            return None
+        try:
+            targets.append(absolute.relative_to(root).as_posix())
+        except ValueError:
+            raise PathError(f"{path}: outside the project root {root}") from None
+    return targets
+
+
+def in_targets(rel: str, targets: list[str] | None) -> bool:
+    if targets is None:
+        return True
+    return any(rel == t or rel.startswith(t + "/") for t in targets)
+
+
+__all__ = ["CONFIG_FILES", "discover", "find_root", "globspec", "in_targets", "resolve_targets"]

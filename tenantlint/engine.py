@@ -1,0 +1,193 @@
+"""One run: project → facts → tenancy map → rules → findings → suppressions/baseline."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tenantlint.collect import collect
+from tenantlint.config import Config, find_config_file, load_config
+from tenantlint.discovery import discover, find_root, globspec, in_targets, resolve_targets
+from tenantlint.errors import ConfigError, UserError
+from tenantlint.facts import Unverified
+from tenantlint.registry import Registry, load_registry
+from tenantlint.rule import Finding
+from tenantlint.suppressions import Directive, parse_directives
+from tenantlint.suppressions import match as match_directive
+from tenantlint.tenancy import TenancyMap
+
+
+@dataclass
+class Project:
+    root: Path
+    config: Config
+    config_path: str | None  # root-relative, for messages
+
+
+@dataclass
+class Suppressed:
+    finding: Finding
+    reason: str
+
+
+@dataclass
+class RunResult:
+    project: Project
+    tmap: TenancyMap
+    enabled: list[str]
+    files_scanned: int
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    baselined: list[Finding] = field(default_factory=list)
+    unverified: list[Unverified] = field(default_factory=list)
+
+
+def load_project(paths: Sequence[Path], config_file: Path | None = None) -> Project:
+    """Find the root from the first path and load its configuration."""
+    for p in paths:
+        if not p.exists():
+            raise UserError(f"{p}: no such file or directory")
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"{config_file}: config file not found")
+    root = find_root(config_file.parent if config_file else (paths[0] if paths else Path.cwd()))
+    path = config_file or find_config_file(root)
+    shown = None
+    if path is not None:
+        try:
+            shown = path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            shown = str(path)
+    return Project(root=root, config=load_config(path, shown), config_path=shown)
+
+
+def run(
+    project: Project,
+    paths: Sequence[Path] = (),
+    *,
+    select: Sequence[str] | None = None,
+    extend_select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    baseline: set[str] | None = None,
+    verbose: bool = False,
+) -> RunResult:
+    """Analyse the whole root; report findings only for `paths` (all when empty)."""
+    cfg = project.config
+    registry = load_registry()
+    enabled = _enabled(registry, cfg, select, extend_select, ignore, project.config_path)
+    targets = resolve_targets(project.root, paths) if paths else None
+    rels = discover(project.root, cfg.include, cfg.exclude)
+    files = collect(project.root, rels, cfg, verbose)
+    tmap = TenancyMap(cfg, files)
+    result = RunResult(project, tmap, enabled, files_scanned=sum(in_targets(r, targets) for r in rels))
+
+    raw: list[Finding] = []
+    for code in enabled:
+        for item in registry.rules[code]().check(tmap):
+            if isinstance(item, Unverified):
+                if in_targets(item.loc.path, targets):
+                    result.unverified.append(item)
+            elif in_targets(item.path, targets):
+                raw.append(item)
+
+    kept = _apply_per_file_ignores(raw, cfg, registry)
+    kept = _apply_suppressions(kept, result, registry, targets)
+    kept = [_with_severity(f, cfg) for f in kept]
+    kept = _fingerprinted(sorted(kept, key=Finding.sort_key))
+    for f in kept:
+        (result.baselined if baseline and f.fingerprint in baseline else result.findings).append(f)
+    return result
+
+
+def _enabled(
+    registry: Registry,
+    cfg: Config,
+    select: Sequence[str] | None,
+    extend_select: Sequence[str],
+    ignore: Sequence[str],
+    config_path: str | None,
+) -> list[str]:
+    for key in ("select", "extend_select", "ignore"):
+        for sel in getattr(cfg, key) or ():
+            try:
+                registry.select(sel)
+            except UserError as exc:
+                raise ConfigError(f"{config_path or 'config'}: key '{key.replace('_', '-')}': {exc}") from None
+    for key in ("severity", "per_file_ignores"):
+        values: Iterable[str] = cfg.severity if key == "severity" else (
+            s for sels in cfg.per_file_ignores.values() for s in sels
+        )
+        for sel in values:
+            try:
+                registry.select(sel)
+            except UserError as exc:
+                raise ConfigError(f"{config_path or 'config'}: key '{key.replace('_', '-')}': {exc}") from None
+    return registry.resolve(
+        select if select is not None else cfg.select,
+        [*cfg.extend_select, *extend_select],
+        [*cfg.ignore, *ignore],
+    )
+
+
+def _apply_per_file_ignores(findings: list[Finding], cfg: Config, registry: Registry) -> list[Finding]:
+    if not cfg.per_file_ignores:
+        return findings
+    specs = [
+        (globspec([glob]), {c for s in sels for c in registry.select(s)})
+        for glob, sels in cfg.per_file_ignores.items()
+    ]
+    return [f for f in findings if not any(f.rule in codes and spec.match_file(f.path) for spec, codes in specs)]
+
+
+def _apply_suppressions(
+    findings: list[Finding], result: RunResult, registry: Registry, targets: list[str] | None
+) -> list[Finding]:
+    by_path: dict[str, list[Directive]] = {}
+    meta: list[Finding] = []
+    for path, facts in result.tmap.files.items():
+        if not facts.comments or not in_targets(path, targets):
+            continue
+        directives, problems = parse_directives(path, facts.comments, registry)
+        by_path[path] = directives
+        if "TL003" in result.enabled:
+            meta += [registry.rules["TL003"]().finding(p.loc, p.message) for p in problems]
+    kept: list[Finding] = []
+    for f in findings:
+        d = match_directive(by_path.get(f.path, []), f.rule, f.line)
+        if d is None:
+            kept.append(f)
+        else:
+            result.suppressed.append(Suppressed(f, d.reason))
+    if "TL002" in result.enabled:
+        unused_rule = registry.rules["TL002"]()
+        for directives in by_path.values():
+            for d in directives:
+                unused = [c for c in d.codes if c not in d.used and c in result.enabled]
+                if unused:
+                    meta.append(unused_rule.finding(d.loc, f"unused suppression for {', '.join(unused)}"))
+    return kept + meta
+
+
+def _with_severity(f: Finding, cfg: Config) -> Finding:
+    sev = cfg.severity.get(f.rule)
+    return f.model_copy(update={"severity": sev}) if sev and sev != f.severity else f
+
+
+_WS = re.compile(r"\s+")
+
+
+def _fingerprinted(findings: list[Finding]) -> list[Finding]:
+    """Hash of code, path, normalised flagged source and occurrence index: line-shift stable."""
+    seen: Counter[tuple[str, str, str]] = Counter()
+    out: list[Finding] = []
+    for f in findings:
+        anchor = _WS.sub(" ", f.snippet or f.message).strip()
+        key = (f.rule, f.path, anchor)
+        index = seen[key]
+        seen[key] += 1
+        digest = hashlib.sha256("\x1f".join((*key, str(index))).encode()).hexdigest()[:20]
+        out.append(f.model_copy(update={"fingerprint": digest}))
+    return out

@@ -1,0 +1,189 @@
+"""The tenancy map: facts of every file joined into one picture of the project.
+
+One entity per table (ORM declaration and SQL migrations merged), migrations replayed to their
+final state, every entity classified as tenant root, tenant-scoped, global or unscoped. This is
+the only place where cross-file knowledge lives; rules read it and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tenantlint.config import Config
+from tenantlint.facts import Entity, FieldFact, FileFacts, IndexFact
+from tenantlint.replay import TableState, replay
+
+Classification = Literal["root", "scoped", "global", "unscoped"]
+ORM_SOURCES = ("prisma", "sqlalchemy", "sqlmodel", "django")
+
+
+@dataclass
+class EntityInfo:
+    """One table of the project, as every source that declares it sees it."""
+
+    decl: Entity  # the declaration people edit: the ORM model when there is one, else the SQL
+    fields: list[FieldFact]  # including inherited ones
+    indexes: list[IndexFact]  # the declaration's, plus indexes only the migrations create
+    classification: Classification
+    tenant_field: FieldFact | None
+    sql: TableState | None = None  # the replayed migrations' (or live catalog's) view of it
+    sources: list[Entity] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.decl.name
+
+    @property
+    def table(self) -> str:
+        return self.decl.table
+
+    @property
+    def is_orm(self) -> bool:
+        return self.decl.source in ORM_SOURCES
+
+    def column_of(self, name: str) -> str:
+        """The column behind a field name (or the name itself when it is already a column)."""
+        for f in self.fields:
+            if f.name == name:
+                return f.column
+        return name
+
+    def field(self, name: str) -> FieldFact | None:
+        for f in self.fields:
+            if f.name == name or f.column == name:
+                return f
+        return None
+
+
+class TenancyMap:
+    """Built once per run from the facts of every file under the root."""
+
+    def __init__(self, config: Config, files: dict[str, FileFacts]) -> None:
+        self.config = config
+        self.files = files
+        self.tables: dict[str, TableState] = replay(list(files.values()))
+        self.entities: list[EntityInfo] = self._build_entities()
+        self._index: dict[str, EntityInfo] = {}
+        for info in self.entities:
+            for key in (info.name, info.table, _lower_first(info.name)):
+                self._index.setdefault(key, info)
+        self.rls_in_use = self._rls_in_use()
+
+    # --- lookups -------------------------------------------------------------------------
+
+    def entity(self, ref: str) -> EntityInfo | None:
+        """Resolve a model name, table name, Prisma delegate (`teamMember`) or `schema.table`."""
+        ref = ref.strip('"`')
+        found = self._index.get(ref) or self._index.get(ref.rsplit(".", 1)[-1])
+        return found or self._index.get(ref.lower())
+
+    def is_tenant_scoped(self, ref: str) -> bool:
+        info = self.entity(ref)
+        return info is not None and info.classification == "scoped"
+
+    def is_tenant_field(self, name: str) -> bool:
+        return name in self.config.tenant_fields
+
+    def iter_files(self) -> Iterator[FileFacts]:
+        yield from self.files.values()
+
+    # --- construction --------------------------------------------------------------------
+
+    def _build_entities(self) -> list[EntityInfo]:
+        declared: dict[str, list[Entity]] = {}
+        for facts in self.files.values():
+            for ent in facts.entities:
+                declared.setdefault(ent.table, []).append(ent)
+        abstract = {e.name: e for ents in declared.values() for e in ents if e.abstract}
+        infos: list[EntityInfo] = []
+        for table, ents in declared.items():
+            concrete = [e for e in ents if not e.abstract]
+            if not concrete:
+                continue
+            decl = concrete[0]
+            state = self.tables.get(table)
+            infos.append(self._info(decl, concrete, state, abstract))
+        for table, state in self.tables.items():
+            if table not in declared:
+                infos.append(self._info(state.entity, [state.entity], state, abstract))
+        return infos
+
+    def _info(
+        self, decl: Entity, sources: list[Entity], state: TableState | None, abstract: dict[str, Entity]
+    ) -> EntityInfo:
+        fields = list(decl.fields) + _inherited(decl, abstract)
+        indexes = list(decl.indexes) + _inherited_indexes(decl, abstract)
+        if state is not None and state.entity is not decl:
+            indexes += _sql_only_indexes(fields, indexes, state.entity.indexes)
+        tenant = next(
+            (f for f in fields if (f.name in self.config.tenant_fields or f.column in self.config.tenant_fields) and f.relation is None),
+            None,
+        )
+        return EntityInfo(
+            decl=decl,
+            fields=fields,
+            indexes=indexes,
+            classification=self._classify(decl, tenant),
+            tenant_field=tenant,
+            sql=state,
+            sources=sources,
+        )
+
+    def _classify(self, decl: Entity, tenant: FieldFact | None) -> Classification:
+        names = {decl.name, decl.table}
+        if names & set(self.config.tenant_models):
+            return "root"
+        if names & set(self.config.global_models):
+            return "global"
+        return "scoped" if tenant is not None else "unscoped"
+
+    def _rls_in_use(self) -> bool:
+        if self.config.rls != "auto":
+            return self.config.rls == "required"
+        if any(state.rls_enabled or state.policies for state in self.tables.values()):
+            return True
+        return any(
+            op.kind == "enable_rls" for f in self.files.values() for op in f.sql_ops
+        ) or any(s.in_wrapper for f in self.files.values() for s in f.settings)
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _bases(decl: Entity, abstract: dict[str, Entity], seen: set[str] | None = None) -> Iterator[Entity]:
+    seen = seen if seen is not None else set()
+    for base in decl.bases:
+        short = base.rsplit(".", 1)[-1]
+        parent = abstract.get(base) or abstract.get(short)
+        if parent is not None and parent.name not in seen:
+            seen.add(parent.name)
+            yield parent
+            yield from _bases(parent, abstract, seen)
+
+
+def _inherited(decl: Entity, abstract: dict[str, Entity]) -> list[FieldFact]:
+    own = {f.name for f in decl.fields}
+    out: list[FieldFact] = []
+    for parent in _bases(decl, abstract):
+        for f in parent.fields:
+            if f.name not in own:
+                own.add(f.name)
+                out.append(f)
+    return out
+
+
+def _inherited_indexes(decl: Entity, abstract: dict[str, Entity]) -> list[IndexFact]:
+    return [i for parent in _bases(decl, abstract) for i in parent.indexes]
+
+
+def _sql_only_indexes(
+    fields: list[FieldFact], indexes: list[IndexFact], sql_indexes: tuple[IndexFact, ...]
+) -> list[IndexFact]:
+    """Indexes the migrations create that the ORM declaration does not (made by hand)."""
+    col = {f.name: f.column for f in fields}
+    declared = {frozenset(col.get(n, n) for n in i.fields) for i in indexes}
+    declared |= {frozenset({f.column}) for f in fields if f.unique or f.is_id}
+    return [i for i in sql_indexes if frozenset(i.fields) not in declared and (i.unique or i.primary)]
