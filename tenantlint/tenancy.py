@@ -50,6 +50,11 @@ class EntityInfo:
                 return f.column
         return name
 
+    def includes_tenant(self, names: tuple[str, ...]) -> bool:
+        """Whether a list of field or column names contains the tenant column."""
+        t = self.tenant_field
+        return t is not None and any(n in (t.name, t.column) for n in names)
+
     def field(self, name: str) -> FieldFact | None:
         for f in self.fields:
             if f.name == name or f.column == name:
@@ -182,8 +187,10 @@ def _inherited_indexes(decl: Entity, abstract: dict[str, Entity]) -> list[IndexF
 def _sql_only_indexes(
     fields: list[FieldFact], indexes: list[IndexFact], sql_indexes: tuple[IndexFact, ...]
 ) -> list[IndexFact]:
-    """Indexes the migrations create that the ORM declaration does not (made by hand)."""
+    """Indexes the migrations create that the ORM declaration does not (made by hand).
+
+    Compared by column set, so the SQL that an ORM generates for its own declarations merges in."""
     col = {f.name: f.column for f in fields}
     declared = {frozenset(col.get(n, n) for n in i.fields) for i in indexes}
     declared |= {frozenset({f.column}) for f in fields if f.unique or f.is_id}
-    return [i for i in sql_indexes if frozenset(i.fields) not in declared and (i.unique or i.primary)]
+    return [i for i in sql_indexes if frozenset(i.fields) not in declared]

@@ -1,0 +1,53 @@
+"""TL101 missing-tenant-column: a model/table neither tenant-scoped, global, nor the tenant root."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tenantlint.rule import Finding, Rule
+from tenantlint.tenancy import TenancyMap
+
+
+class MissingTenantColumn(Rule):
+    code = "TL101"
+    name = "missing-tenant-column"
+    severity = "error"
+    summary = "A model or table that is neither tenant-scoped, declared global, nor the tenant root."
+    rationale = (
+        "Every table in a multi-tenant database either belongs to one tenant (and carries the "
+        "tenant column every query and policy filters on) or is shared on purpose. A table that is "
+        "neither is where rows of different tenants end up side by side with nothing to tell them "
+        "apart. Add the tenant column, or list the table in `global-models` to say it is shared."
+    )
+    bad = {
+        "prisma/schema.prisma": (
+            "model Tenant {\n  id String @id\n}\n"
+            "model AuditLog {  // expect: TL101\n"
+            "  id      String @id @default(uuid())\n"
+            "  message String\n"
+            "}\n"
+        ),
+    }
+    good = {
+        "tenantlint.toml": 'global-models = ["Country"]\n',
+        "prisma/schema.prisma": (
+            "model Tenant {\n  id String @id\n}\n"
+            "model Country {\n  code String @id\n}\n"
+            "model AuditLog {\n"
+            "  id       String @id @default(uuid())\n"
+            "  tenantId String\n"
+            "  message  String\n"
+            "  @@index([tenantId])\n"
+            "}\n"
+        ),
+    }
+
+    def check(self, tmap: TenancyMap) -> Iterator[Finding]:
+        fields = ", ".join(tmap.config.tenant_fields)
+        for info in tmap.entities:
+            if info.classification == "unscoped" and info.decl.kind != "view":
+                yield self.finding(
+                    info.decl.loc,
+                    f"'{info.name}' has no tenant column ({fields}) and is neither the tenant root nor "
+                    "listed in global-models",
+                )

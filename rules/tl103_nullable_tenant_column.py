@@ -1,0 +1,47 @@
+"""TL103 nullable-tenant-column: the tenant column is optional/nullable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tenantlint.rule import Finding, Rule
+from tenantlint.tenancy import TenancyMap
+
+
+class NullableTenantColumn(Rule):
+    code = "TL103"
+    name = "nullable-tenant-column"
+    severity = "error"
+    summary = "The tenant column of a tenant-scoped model is optional (nullable)."
+    rationale = (
+        "A row whose tenant is NULL belongs to nobody: `tenant_id = $1` never matches it, an RLS "
+        "policy hides it from everyone or — with `IS NULL` fallbacks — shows it to everyone, and "
+        "unique constraints that include the tenant column stop applying (NULLs are distinct). "
+        "Make the tenant column NOT NULL."
+    )
+    bad = {
+        "prisma/schema.prisma": (
+            "model Tenant {\n  id String @id\n}\n"
+            "model Project {\n"
+            "  id       String  @id @default(uuid())\n"
+            "  tenantId String? // expect: TL103\n"
+            "  @@index([tenantId])\n"
+            "}\n"
+        ),
+    }
+    good = {
+        "prisma/schema.prisma": (
+            "model Tenant {\n  id String @id\n}\n"
+            "model Project {\n"
+            "  id       String @id @default(uuid())\n"
+            "  tenantId String\n"
+            "  @@index([tenantId])\n"
+            "}\n"
+        ),
+    }
+
+    def check(self, tmap: TenancyMap) -> Iterator[Finding]:
+        for info in tmap.entities:
+            t = info.tenant_field
+            if info.classification == "scoped" and t is not None and t.optional:
+                yield self.finding(t.loc, f"tenant column {t.name} of '{info.name}' is nullable")

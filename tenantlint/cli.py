@@ -1,0 +1,158 @@
+"""Command line: `tenantlint check | rules | explain | …`. User errors → one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from tenantlint import __version__
+from tenantlint.errors import UserError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _csv(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Write to `output` (atomically enough for CI artefacts) or stdout."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{output}: cannot write output: {exc.strerror}") from None
+
+
+class _Group(click.Group):
+    """Turns user errors into one line and exit 2; internal errors too, unless --verbose."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            click.echo(f"tenantlint: error: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get(VERBOSE):
+                raise
+            click.echo(
+                f"tenantlint: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+                err=True,
+            )
+            ctx.exit(EXIT_ERROR)
+
+
+VERBOSE = "tenantlint.verbose"
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tenantlint")
+def main() -> None:
+    """Static auditor for multi-tenant applications."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Config file to use.")
+@click.option("--select", callback=_csv, help="Rules to enable (codes, prefixes, names or ALL), replacing the defaults.")
+@click.option("--extend-select", callback=_csv, help="Rules to enable on top of the selection.")
+@click.option("--ignore", callback=_csv, help="Rules to disable.")
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json", "sarif", "github", "junit", "markdown"]))
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to FILE instead of stdout.")
+@click.option("--baseline", type=click.Path(path_type=Path), help="Hide findings recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(path_type=Path), help="Record the current findings as the baseline.")
+@click.option("--fail-on", default="warning", type=click.Choice(["error", "warning", "never"]), show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel workers (default: CPU cores).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the fact cache.")
+@click.option("--statistics", is_flag=True, help="Count findings per rule.")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only, no excerpts or progress.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
+def check(
+    paths: tuple[Path, ...],
+    config_file: Path | None,
+    select: list[str] | None,
+    extend_select: list[str] | None,
+    ignore: list[str] | None,
+    fmt: str,
+    output: Path | None,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    fail_on: str,
+    jobs: int | None,
+    no_cache: bool,
+    statistics: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Lint the project; report findings for PATHS (default: the whole project)."""
+    from tenantlint.baseline import load_baseline, save_baseline
+    from tenantlint.engine import load_project, run
+    from tenantlint.report_model import build_report
+    from tenantlint.reporters import get_reporter
+    from tenantlint.rule import SEVERITY_RANK
+
+    ctx = click.get_current_context()
+    ctx.meta[VERBOSE] = verbose
+    project = load_project(list(paths) or [Path.cwd()], config_file)
+    result = run(
+        project,
+        list(paths),
+        select=select,
+        extend_select=extend_select or (),
+        ignore=ignore or (),
+        baseline=load_baseline(baseline) if baseline else None,
+        verbose=verbose,
+    )
+    if write_baseline is not None:
+        save_baseline(write_baseline, result.findings + result.baselined)
+    report = build_report(result)
+    write_output(get_reporter(fmt).render(report, statistics=statistics, quiet=quiet), output)
+    threshold = SEVERITY_RANK.get(fail_on)
+    failing = threshold is not None and any(SEVERITY_RANK[f.severity] >= threshold for f in result.findings)
+    ctx.exit(EXIT_FINDINGS if failing and write_baseline is None else EXIT_OK)
+
+
+@main.command("rules")
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json"]))
+def list_rules(fmt: str) -> None:
+    """List every rule: code, name, default severity, enabled by default."""
+    from tenantlint.registry import load_registry
+
+    rules = load_registry().rules.values()
+    if fmt == "json":
+        data = [
+            {"code": r.code, "name": r.name, "severity": r.severity, "enabled": r.enabled_by_default, "summary": r.summary}
+            for r in rules
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    for r in rules:
+        flag = "" if r.enabled_by_default else "  (off by default)"
+        click.echo(f"{r.code}  {r.name:<34} {r.severity:<8} {r.summary}{flag}")
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print a rule's documentation, with a bad and a good example."""
+    from tenantlint.registry import load_registry
+    from tenantlint.report_model import rule_markdown
+
+    found = load_registry().lookup(rule)
+    if found is None:
+        raise UserError(f"unknown rule code or name '{rule}' (see `tenantlint rules`)")
+    click.echo(rule_markdown(found), nl=False)

@@ -1,0 +1,447 @@
+"""Prisma Schema Language front end: models/views → entities, with exact positions.
+
+A small tokenizer and recursive-descent parser for the PSL. Fields are line-oriented; blocks are
+parsed independently, so a broken block is one ParseError (TL001) and every other block is still
+analysed. Multi-file schemas need nothing special: each `.prisma` file yields its own entities,
+and the tenancy map joins them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Union
+
+from tenantlint.config import Config
+from tenantlint.facts import Comment, Entity, FieldFact, FileFacts, IndexFact, Loc, ParseError, RelationRef
+
+_TOKEN = re.compile(
+    r"""
+    (?P<comment>//[^\n]*)
+  | (?P<newline>\n)
+  | (?P<ws>[ \t\r\f\v]+)
+  | (?P<string>"(?:[^"\\\n]|\\.)*")
+  | (?P<number>-?\d+(?:\.\d+)?)
+  | (?P<attr>@@?[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)
+  | (?P<ident>[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)
+  | (?P<punct>[{}()\[\],:=?!])
+    """,
+    re.VERBOSE,
+)
+
+BLOCK_KINDS = frozenset({"model", "view", "enum", "type", "datasource", "generator"})
+SCALARS = frozenset(
+    {"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes", "Unsupported"}
+)
+GENERATED_UNIQUE = frozenset({"uuid", "cuid", "ulid", "nanoid", "autoincrement"})
+_GEN_SQL = re.compile(r"gen_random_uuid|gen_random_bytes|uuid_generate_v[1-7]|uuidv[47]|nextval", re.IGNORECASE)
+
+
+@dataclass
+class Tok:
+    kind: str
+    text: str
+    line: int
+    col: int  # 1-based
+
+    @property
+    def end_col(self) -> int:
+        return self.col + len(self.text)
+
+
+@dataclass
+class Call:
+    name: str
+    args: list[Value] = field(default_factory=list)
+    kwargs: dict[str, Value] = field(default_factory=dict)
+
+
+@dataclass
+class Str:
+    value: str
+
+
+Value = Union[Str, Call, str, list["Value"]]  # str: identifier or number
+
+
+@dataclass
+class Attr:
+    name: str  # without the @ / @@
+    args: list[Value]
+    kwargs: dict[str, Value]
+    start: Tok
+    end: Tok
+
+
+class PslError(Exception):
+    def __init__(self, tok: Tok, message: str) -> None:
+        super().__init__(message)
+        self.tok = tok
+
+
+def tokenize(text: str) -> tuple[list[Tok], list[Comment], list[Tok]]:
+    """Tokens (with newlines), comments, and any characters the PSL does not know."""
+    toks: list[Tok] = []
+    comments: list[Comment] = []
+    bad: list[Tok] = []
+    line, line_start, pos = 1, 0, 0
+    last_line_with_token = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        col = pos - line_start + 1
+        if m is None:
+            bad.append(Tok("bad", text[pos], line, col))
+            pos += 1
+            continue
+        kind = m.lastgroup or ""
+        value = m.group()
+        if kind == "comment":
+            comments.append(Comment(line=line, column=col, text=value, standalone=last_line_with_token != line))
+        elif kind == "newline":
+            toks.append(Tok("nl", value, line, col))
+            line, line_start = line + 1, m.end()
+        elif kind != "ws":
+            toks.append(Tok(kind, value, line, col))
+            last_line_with_token = line
+        pos = m.end()
+    toks.append(Tok("eof", "", line, pos - line_start + 1))
+    return toks, comments, bad
+
+
+class _Parser:
+    def __init__(self, toks: list[Tok]) -> None:
+        self.toks = toks
+        self.i = 0
+
+    def peek(self, skip_nl: bool = False) -> Tok:
+        j = self.i
+        while skip_nl and self.toks[j].kind == "nl":
+            j += 1
+        return self.toks[j]
+
+    def next(self, skip_nl: bool = False) -> Tok:
+        if skip_nl:
+            self.skip_nl()
+        tok = self.toks[self.i]
+        if tok.kind != "eof":
+            self.i += 1
+        return tok
+
+    def skip_nl(self) -> None:
+        while self.toks[self.i].kind == "nl":
+            self.i += 1
+
+    def expect(self, text: str, skip_nl: bool = False) -> Tok:
+        tok = self.next(skip_nl)
+        if tok.text != text:
+            raise PslError(tok, f"expected '{text}', found {_describe(tok)}")
+        return tok
+
+    def value(self) -> Value:
+        tok = self.next(skip_nl=True)
+        if tok.kind == "string":
+            return Str(_unquote(tok.text))
+        if tok.kind == "number":
+            return tok.text
+        if tok.text == "[":
+            items: list[Value] = []
+            while self.peek(skip_nl=True).text != "]":
+                items.append(self.value())
+                if self.peek(skip_nl=True).text == ",":
+                    self.next(skip_nl=True)
+                elif self.peek(skip_nl=True).text != "]":
+                    raise PslError(self.peek(skip_nl=True), f"expected ',' or ']', found {_describe(self.peek(True))}")
+            self.next(skip_nl=True)
+            return items
+        if tok.kind == "ident":
+            if self.peek().text == "(":
+                args, kwargs = self.arguments()
+                return Call(tok.text, args, kwargs)
+            return tok.text
+        raise PslError(tok, f"unexpected {_describe(tok)} in an argument")
+
+    def arguments(self) -> tuple[list[Value], dict[str, Value]]:
+        self.expect("(")
+        args: list[Value] = []
+        kwargs: dict[str, Value] = {}
+        while self.peek(skip_nl=True).text != ")":
+            if self.peek(skip_nl=True).kind == "ident" and self.toks[self._after_nl() + 1].text == ":":
+                key = self.next(skip_nl=True).text
+                self.next(skip_nl=True)
+                kwargs[key] = self.value()
+            else:
+                args.append(self.value())
+            if self.peek(skip_nl=True).text == ",":
+                self.next(skip_nl=True)
+            elif self.peek(skip_nl=True).text != ")":
+                raise PslError(self.peek(skip_nl=True), f"expected ',' or ')', found {_describe(self.peek(True))}")
+        self.next(skip_nl=True)
+        return args, kwargs
+
+    def _after_nl(self) -> int:
+        j = self.i
+        while self.toks[j].kind == "nl":
+            j += 1
+        return j
+
+    def attribute(self) -> Attr:
+        start = self.next()
+        args: list[Value] = []
+        kwargs: dict[str, Value] = {}
+        if self.peek().text == "(":
+            args, kwargs = self.arguments()
+        return Attr(start.text.lstrip("@"), args, kwargs, start, self.toks[self.i - 1])
+
+
+def _describe(tok: Tok) -> str:
+    return "end of file" if tok.kind == "eof" else ("end of line" if tok.kind == "nl" else f"'{tok.text}'")
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+@dataclass
+class _Field:
+    name: Tok
+    type: str
+    optional: bool
+    is_list: bool
+    attrs: list[Attr]
+    end: Tok
+
+
+@dataclass
+class _Block:
+    kind: str
+    name: str
+    start: Tok
+    name_tok: Tok
+    fields: list[_Field] = field(default_factory=list)
+    attrs: list[Attr] = field(default_factory=list)
+    assignments: dict[str, Value] = field(default_factory=dict)
+
+
+def parse_schema(text: str) -> tuple[list[_Block], list[Comment], list[tuple[Tok, str]]]:
+    """Blocks, comments and errors (token, message); a broken block is skipped as a whole."""
+    toks, comments, bad = tokenize(text)
+    errors: list[tuple[Tok, str]] = [(t, f"unexpected character '{t.text}'") for t in bad]
+    bad_lines = {t.line for t in bad}
+    blocks: list[_Block] = []
+    p = _Parser(toks)
+    while True:
+        p.skip_nl()
+        tok = p.peek()
+        if tok.kind == "eof":
+            break
+        start = p.i
+        try:
+            block = _block(p)
+            if not bad_lines & set(range(block.start.line, p.toks[p.i - 1].line + 1)):
+                blocks.append(block)
+        except PslError as exc:
+            errors.append((exc.tok if exc.tok.kind != "eof" else toks[start], str(exc)))
+            p.i = _recover(toks, max(p.i, start + 1))
+    return blocks, comments, sorted(errors, key=lambda e: (e[0].line, e[0].col))
+
+
+def _recover(toks: list[Tok], i: int) -> int:
+    """Skip to the next token that starts a top-level block (a block keyword at line start)."""
+    while toks[i].kind != "eof":
+        prev = toks[i - 1]
+        if toks[i].text in BLOCK_KINDS and prev.kind == "nl" and toks[i].col == 1:
+            return i
+        i += 1
+    return i
+
+
+def _block(p: _Parser) -> _Block:
+    kw = p.next()
+    if kw.text not in BLOCK_KINDS:
+        raise PslError(kw, f"expected a block (model, enum, datasource …), found {_describe(kw)}")
+    name = p.next()
+    if name.kind != "ident":
+        raise PslError(name, f"expected a {kw.text} name, found {_describe(name)}")
+    p.expect("{", skip_nl=True)
+    block = _Block(kw.text, name.text, kw, name)
+    while True:
+        p.skip_nl()
+        tok = p.peek()
+        if tok.text == "}":
+            p.next()
+            return block
+        if tok.kind == "eof":
+            raise PslError(kw, f"{kw.text} '{name.text}' is never closed with '}}'")
+        if tok.kind == "attr" and tok.text.startswith("@@"):
+            block.attrs.append(p.attribute())
+        elif tok.kind == "ident" and kw.text in ("datasource", "generator"):
+            p.next()
+            p.expect("=")
+            block.assignments[tok.text] = p.value()
+        elif tok.kind == "ident" and kw.text == "enum":
+            p.next()
+            while p.peek().kind == "attr":
+                p.attribute()
+        elif tok.kind == "ident":
+            block.fields.append(_field(p))
+        else:
+            raise PslError(tok, f"unexpected {_describe(tok)} in {kw.text} '{name.text}'")
+        if p.peek().kind not in ("nl", "eof") and p.peek().text != "}":
+            raise PslError(p.peek(), f"unexpected {_describe(p.peek())} after a field")
+
+
+def _field(p: _Parser) -> _Field:
+    name = p.next()
+    ftype = p.next()
+    if ftype.kind != "ident":
+        raise PslError(ftype, f"field '{name.text}' needs a type, found {_describe(ftype)}")
+    type_name = ftype.text
+    if p.peek().text == "(":  # Unsupported("tsvector")
+        args, _ = p.arguments()
+        type_name = f"{ftype.text}({', '.join(a.value for a in args if isinstance(a, Str))})"
+    is_list = optional = False
+    if p.peek().text == "[":
+        p.next()
+        p.expect("]")
+        is_list = True
+    if p.peek().text in ("?", "!"):
+        optional = p.next().text == "?"
+    attrs: list[Attr] = []
+    while p.peek().kind == "attr":
+        attrs.append(p.attribute())
+    return _Field(name, type_name, optional, is_list, attrs, p.toks[p.i - 1])
+
+
+# --- blocks → facts ----------------------------------------------------------------------------
+
+
+class PrismaFrontEnd:
+    name = "prisma"
+
+    def parse(self, path: str, text: str, config: Config) -> FileFacts:
+        blocks, comments, errors = parse_schema(text)
+        lines = text.splitlines()
+        entities = [
+            _entity(path, lines, b) for b in blocks if b.kind in ("model", "view")
+        ]
+        provider = next(
+            (v.value for b in blocks if b.kind == "datasource" if isinstance(v := b.assignments.get("provider"), Str)),
+            None,
+        )
+        return FileFacts(
+            path=path,
+            frontend=self.name,
+            comments=tuple(comments),
+            parse_errors=tuple(ParseError(loc=_loc(path, lines, t, t), message=m) for t, m in errors[:1]),
+            entities=tuple(entities),
+            datasource_provider=provider,
+        )
+
+
+def _loc(path: str, lines: list[str], start: Tok, end: Tok) -> Loc:
+    if start.line == end.line and start.line <= len(lines):
+        snippet = lines[start.line - 1][start.col - 1 : end.end_col - 1]
+    else:
+        snippet = start.text
+    return Loc(
+        path=path,
+        line=start.line,
+        column=start.col,
+        end_line=end.line,
+        end_column=end.end_col,
+        snippet=" ".join(snippet.split()),
+    )
+
+
+def _names(value: Value | None) -> tuple[str, ...]:
+    """Field names of a `[a, b(sort: Desc)]` list."""
+    items = value if isinstance(value, list) else ([value] if value is not None else [])
+    return tuple(v if isinstance(v, str) else v.name for v in items if isinstance(v, (str, Call)))
+
+
+def _str_arg(attr: Attr | None, key: str = "name") -> str | None:
+    if attr is None:
+        return None
+    value = attr.args[0] if attr.args else attr.kwargs.get(key)
+    return value.value if isinstance(value, Str) else None
+
+
+def _generated_unique(default: Attr | None) -> bool:
+    if default is None or not default.args:
+        return False
+    value = default.args[0]
+    if not isinstance(value, Call):
+        return False
+    if value.name in GENERATED_UNIQUE:
+        return True
+    sql = value.args[0] if value.args else None
+    return value.name == "dbgenerated" and isinstance(sql, Str) and bool(_GEN_SQL.search(sql.value))
+
+
+def _entity(path: str, lines: list[str], block: _Block) -> Entity:
+    block_attrs = {a.name: a for a in block.attrs}
+    fields: list[FieldFact] = []
+    indexes: list[IndexFact] = []
+    for f in block.fields:
+        attrs = {a.name: a for a in f.attrs}
+        loc = _loc(path, lines, f.name, f.end)
+        relation = None
+        if "relation" in attrs:
+            rel = attrs["relation"]
+            relation = RelationRef(
+                target=f.type,
+                fields=_names(rel.kwargs.get("fields")),
+                references=_names(rel.kwargs.get("references")),
+            )
+        fields.append(
+            FieldFact(
+                name=f.name.text,
+                column=_str_arg(attrs.get("map")) or f.name.text,
+                type=f.type,
+                optional=f.optional,
+                is_list=f.is_list,
+                is_id="id" in attrs,
+                unique="unique" in attrs,
+                generated_unique_default=_generated_unique(attrs.get("default")),
+                relation=relation,
+                loc=loc,
+            )
+        )
+        for kind in ("id", "unique"):
+            if kind in attrs:
+                a = attrs[kind]
+                indexes.append(
+                    IndexFact(
+                        name=_str_arg(a, "map"),
+                        fields=(f.name.text,),
+                        unique=True,
+                        primary=kind == "id",
+                        loc=_loc(path, lines, f.name, a.end),
+                    )
+                )
+    for a in block.attrs:
+        if a.name in ("id", "unique", "index"):
+            indexes.append(
+                IndexFact(
+                    name=_str_arg_kw(a, "map") or _str_arg_kw(a, "name"),
+                    fields=_names(a.args[0] if a.args else a.kwargs.get("fields")),
+                    unique=a.name != "index",
+                    primary=a.name == "id",
+                    loc=_loc(path, lines, a.start, a.end),
+                )
+            )
+    return Entity(
+        name=block.name,
+        table=_str_arg(block_attrs.get("map")) or block.name,
+        schema_name=_str_arg(block_attrs.get("schema")),
+        source="prisma",
+        kind="view" if block.kind == "view" else "model",
+        fields=tuple(fields),
+        indexes=tuple(indexes),
+        loc=_loc(path, lines, block.start, block.name_tok),
+    )
+
+
+def _str_arg_kw(attr: Attr, key: str) -> str | None:
+    value = attr.kwargs.get(key)
+    return value.value if isinstance(value, Str) else None

@@ -1,0 +1,23 @@
+"""GitHub Actions workflow commands: one `::error file=…,line=…::…` annotation per finding."""
+
+from __future__ import annotations
+
+from tenantlint.report_model import Report
+
+_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _escape(value: str, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if prop else value
+
+
+class GithubReporter:
+    def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str:
+        lines = [
+            f"::{_LEVEL[f.severity]} file={_escape(f.path, True)},line={f.line},col={f.column},"
+            f"endLine={f.end_line},endColumn={f.end_column},title={_escape(f'{f.rule} {f.name}', True)}"
+            f"::{_escape(f.message)}"
+            for f in report.findings
+        ]
+        return "".join(line + "\n" for line in lines)

@@ -1,0 +1,22 @@
+"""Markdown: a summary and a findings table, for a PR comment or a CI job summary."""
+
+from __future__ import annotations
+
+from tenantlint.report_model import Report
+from tenantlint.reporters.text import summary_line
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+class MarkdownReporter:
+    def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str:
+        out = ["## tenantlint", "", summary_line(report), ""]
+        if report.findings:
+            out += ["| Severity | Rule | Location | Message |", "| --- | --- | --- | --- |"]
+            out += [
+                f"| {f.severity} | `{f.rule}` {f.name} | `{f.path}:{f.line}` | {_cell(f.message)} |"
+                for f in report.findings
+            ]
+        return "\n".join(out) + "\n"

@@ -1,0 +1,77 @@
+"""SARIF 2.1.0: rules with their docs as `help.markdown`, results with partial fingerprints,
+suppressed findings listed with `suppressions[]`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tenantlint.report_model import Report
+from tenantlint.rule import Finding
+
+_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+class SarifReporter:
+    def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str:
+        index = {r.code: i for i, r in enumerate(report.rules)}
+        rules = [
+            {
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": r.summary},
+                "help": {"text": r.summary, "markdown": r.help_markdown},
+                "defaultConfiguration": {"level": _LEVEL[r.severity]},
+            }
+            for r in report.rules
+        ]
+        results = [_result(f, index) for f in report.findings]
+        for s in report.suppressed:
+            res = _result(s.finding, index)
+            res["suppressions"] = [{"kind": "inSource", "justification": s.reason or "suppressed"}]
+            results.append(res)
+        doc = {
+            "$schema": SCHEMA,
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {
+                        "driver": {
+                            "name": report.tool.name,
+                            "version": report.tool.version,
+                            "informationUri": "https://pypi.org/project/tenantlint/",
+                            "rules": rules,
+                        }
+                    },
+                    "originalUriBaseIds": {"%SRCROOT%": {"uri": report.root.as_uri() + "/"}},
+                    "results": results,
+                }
+            ],
+        }
+        return json.dumps(doc, indent=2) + "\n"
+
+
+def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "ruleId": f.rule,
+        "level": _LEVEL[f.severity],
+        "message": {"text": f.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                    "region": {
+                        "startLine": f.line,
+                        "startColumn": f.column,
+                        "endLine": f.end_line,
+                        "endColumn": max(f.end_column, 1),
+                    },
+                }
+            }
+        ],
+        "partialFingerprints": {"tenantlint/v1": f.fingerprint},
+    }
+    if f.rule in index:
+        res["ruleIndex"] = index[f.rule]
+    return res
