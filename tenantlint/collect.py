@@ -1,22 +1,63 @@
-"""Files → facts: run the right front end on each file; unreadable files become TL001 facts."""
+"""Files → facts: run the right front end on each file, through the fact cache and worker processes.
+
+Unreadable or unparsable files become TL001 facts; nothing here raises for a user's file.
+
+The cache is one *pack* per cache key in `.tenantlint_cache/` at the root: a line per file holding
+its stat (mtime, size), the hash of its content and its facts as JSON. The key covers the
+tenantlint version, the installed tenantlint code and `Config.parsing_key()`, so a change to
+any of them starts a fresh pack. A file whose stat is unchanged is a hit without being read; one
+whose stat changed but whose content hash did not is a hit too. All hits are validated in a
+single pydantic-core call, which is what makes a warm run cheap (measured in bench/).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
 import traceback
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from pydantic import TypeAdapter, ValidationError
+
+from tenantlint import __version__
 from tenantlint.config import Config
 from tenantlint.facts import FileFacts, Loc, ParseError
 from tenantlint.frontends import frontend_for, load_frontend
 
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
+CACHE_DIR = ".tenantlint_cache"
+# Below this many files to parse, worker start-up costs more than it saves (bench/bench_check.py).
+POOL_THRESHOLD = 48
+# A file modified this recently may change again within the filesystem's mtime granularity:
+# record no stat for it, so the next run confirms it by content hash.
+_RACY_NS = 2_000_000_000
+_CACHEDIR_SIGNATURE = "8a477f597d28d172789f06886806bc55"  # bford.info/cachedir
+
 
 def parse_file(root: Path, rel: str, config: Config, verbose: bool = False) -> FileFacts:
     """Facts of one file. Never raises: whatever goes wrong is a ParseError fact (TL001)."""
-    name = frontend_for(rel) or "unknown"
     try:
         data = (root / rel).read_bytes()
     except OSError as exc:
-        return _failed(rel, name, f"cannot read file: {exc.strerror}")
+        return _failed(rel, frontend_for(rel) or "unknown", f"cannot read file: {exc.strerror}")
+    return parse_bytes(rel, data, config, verbose)
+
+
+def parse_bytes(rel: str, data: bytes, config: Config, verbose: bool = False) -> FileFacts:
+    """Facts of one file's content."""
+    name = frontend_for(rel) or "unknown"
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -28,12 +69,297 @@ def parse_file(root: Path, rel: str, config: Config, verbose: bool = False) -> F
     except Exception as exc:  # a front-end bug must not stop the run or hide the file
         if verbose:
             traceback.print_exc()
-        return _failed(rel, name, f"internal error while analysing this file: {type(exc).__name__}: {exc}")
+        return _failed(
+            rel, name, f"internal error while analysing this file: {type(exc).__name__}: {exc}"
+        )
 
 
 def _failed(rel: str, frontend: str, message: str) -> FileFacts:
-    return FileFacts(path=rel, frontend=frontend, parse_errors=(ParseError(loc=Loc(path=rel, line=1), message=message),))
+    return FileFacts(
+        path=rel,
+        frontend=frontend,
+        parse_errors=(ParseError(loc=Loc(path=rel, line=1), message=message),),
+    )
 
 
-def collect(root: Path, rels: list[str], config: Config, verbose: bool = False) -> dict[str, FileFacts]:
-    return {rel: parse_file(root, rel, config, verbose) for rel in rels}
+def default_jobs() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def collect(
+    root: Path,
+    rels: list[str],
+    config: Config,
+    verbose: bool = False,
+    *,
+    jobs: int | None = None,
+    use_cache: bool = True,
+    progress: bool = False,
+) -> dict[str, FileFacts]:
+    """Facts of every file in `rels` (in that order), from the cache where the file is unchanged."""
+    pack = _Pack(root / CACHE_DIR, _cache_key(config)) if use_cache else None
+    cached = pack.load() if pack else {}
+    entries: dict[str, _Entry] = {}
+    for rel in rels:
+        if rel in cached and (entry := _revalidate(root, rel, cached[rel])) is not None:
+            entries[rel] = entry
+    facts = _validate_entries(entries)
+    dirty = (
+        any(entries[rel] is not cached[rel] for rel in entries) or entries.keys() != cached.keys()
+    )
+    misses = [rel for rel in rels if rel not in facts]
+    tracker = _Progress(len(misses), progress)
+    for rel, entry, ff in _parse_all(
+        root, misses, config, verbose, jobs or default_jobs(), tracker
+    ):
+        entries[rel], facts[rel] = entry, ff
+        dirty = True
+    if pack is not None and dirty:
+        pack.save(entries, rels)
+    return {rel: facts[rel] for rel in rels}
+
+
+# --- cache ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    """One file's line in the pack."""
+
+    mtime_ns: int  # 0: not trusted, confirm by hash
+    size: int
+    digest: str
+    facts_json: str
+
+
+def _revalidate(root: Path, rel: str, cached: _Entry) -> _Entry | None:
+    """The cached entry if the file is unchanged: same stat, or else same content hash."""
+    path = root / rel
+    try:
+        st = path.stat()
+        if cached.mtime_ns and (cached.mtime_ns, cached.size) == (st.st_mtime_ns, st.st_size):
+            return cached
+        digest = _digest(path.read_bytes())
+    except OSError:
+        return None
+    if digest != cached.digest:
+        return None
+    return _Entry(_trusted_mtime(st.st_mtime_ns), st.st_size, digest, cached.facts_json)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _trusted_mtime(mtime_ns: int) -> int:
+    return 0 if time.time_ns() - mtime_ns < _RACY_NS else mtime_ns
+
+
+@cache
+def _facts_list() -> TypeAdapter[list[FileFacts]]:
+    return TypeAdapter(list[FileFacts])
+
+
+def _validate(jsons: list[str]) -> list[FileFacts]:
+    """Many facts JSON documents in one pydantic-core call (far cheaper than one call each)."""
+    if not jsons:
+        return []
+    return _facts_list().validate_json("[" + ",".join(jsons) + "]")
+
+
+def _validate_entries(entries: dict[str, _Entry]) -> dict[str, FileFacts]:
+    """The facts of cached entries; an entry that does not validate (corrupt) is dropped."""
+    try:
+        return dict(zip(entries, _validate([e.facts_json for e in entries.values()]), strict=True))
+    except ValidationError:
+        pass
+    good: dict[str, FileFacts] = {}
+    for rel, entry in list(entries.items()):
+        try:
+            good[rel] = FileFacts.model_validate_json(entry.facts_json)
+        except ValidationError:
+            del entries[rel]
+    return good
+
+
+def _dump(facts: FileFacts) -> str:
+    return facts.model_dump_json(exclude_defaults=True)
+
+
+def _code_stamp() -> str:
+    """Size and mtime of every installed tenantlint module: an edited front end invalidates."""
+    base = Path(__file__).parent
+    parts = []
+    for path in sorted(base.rglob("*.py")):
+        st = path.stat()
+        parts.append(f"{path.relative_to(base)}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def _cache_key(config: Config) -> str:
+    raw = "\n".join((__version__, sys.version, config.parsing_key(), _code_stamp()))
+    return hashlib.blake2b(raw.encode(), digest_size=10).hexdigest()
+
+
+class _Pack:
+    """The cache file of one key: `facts-<key>.jsonl`, rewritten atomically (temp + rename)."""
+
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = directory
+        self.path = directory / f"facts-{key}.jsonl"
+
+    def load(self) -> dict[str, _Entry]:
+        """The entries of the pack; a missing, unreadable or corrupt pack (or line) is ignored."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return {}
+        entries: dict[str, _Entry] = {}
+        for line in text.splitlines():
+            meta, sep, facts_json = line.partition("\t")
+            try:
+                rel, mtime_ns, size, digest = json.loads(meta)
+                if not (sep and isinstance(rel, str) and isinstance(digest, str)):
+                    continue
+                entries[rel] = _Entry(int(mtime_ns), int(size), digest, facts_json)
+            except (ValueError, TypeError):
+                continue
+        return entries
+
+    def save(self, entries: dict[str, _Entry], order: list[str]) -> None:
+        """Write the pack; a cache that cannot be written is no error (read-only checkout)."""
+        lines = [
+            json.dumps([rel, e.mtime_ns, e.size, e.digest]) + "\t" + e.facts_json + "\n"
+            for rel in order
+            if (e := entries.get(rel)) is not None
+        ]
+        try:
+            self._prepare()
+            fd, tmp = tempfile.mkstemp(prefix=".facts-", suffix=".tmp", dir=self.directory)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.writelines(lines)
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError:
+            return
+
+    def _prepare(self) -> None:
+        """Create the directory, mark it for git and backup tools, drop packs unused for a week."""
+        self.directory.mkdir(exist_ok=True)
+        marker = self.directory / "CACHEDIR.TAG"
+        if not marker.exists():
+            marker.write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n# tenantlint fact cache\n"
+            )
+            (self.directory / ".gitignore").write_text("*\n")
+        week_ago = time.time() - 7 * 86400
+        for old in self.directory.glob("facts-*.jsonl"):
+            with contextlib.suppress(OSError):
+                if old != self.path and old.stat().st_mtime < week_ago:
+                    old.unlink()
+
+
+# --- parsing, in this process or in workers -------------------------------------------------
+
+
+def _parse_all(
+    root: Path, rels: list[str], config: Config, verbose: bool, jobs: int, progress: _Progress
+) -> Iterator[tuple[str, _Entry, FileFacts]]:
+    """Parse the files; in worker processes when there are enough to repay their start-up."""
+    if jobs <= 1 or len(rels) < POOL_THRESHOLD:
+        for rel in rels:
+            yield (rel, *_parse_entry(root, rel, config, verbose))
+            progress.step()
+    else:
+        chunks = _chunks(root, rels, jobs * 4)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context()) as pool:
+            n = len(chunks)
+            results = pool.map(_parse_chunk, [root] * n, chunks, [config] * n, [verbose] * n)
+            for chunk, entries in zip(chunks, results, strict=True):
+                facts = _validate([e.facts_json for e in entries])
+                yield from zip(chunk, entries, facts, strict=True)
+                progress.step(len(chunk))
+    progress.done()
+
+
+def _parse_entry(root: Path, rel: str, config: Config, verbose: bool) -> tuple[_Entry, FileFacts]:
+    """Read, hash and parse one file."""
+    path = root / rel
+    try:
+        st = path.stat()
+        data = path.read_bytes()
+    except OSError as exc:
+        ff = _failed(rel, frontend_for(rel) or "unknown", f"cannot read file: {exc.strerror}")
+        return _Entry(0, -1, "", _dump(ff)), ff
+    ff = parse_bytes(rel, data, config, verbose)
+    return _Entry(_trusted_mtime(st.st_mtime_ns), st.st_size, _digest(data), _dump(ff)), ff
+
+
+def _parse_chunk(root: Path, rels: list[str], config: Config, verbose: bool) -> list[_Entry]:
+    """Worker side: entries with facts as JSON (the cache's form, cheaper to ship than models)."""
+    return [_parse_entry(root, rel, config, verbose)[0] for rel in rels]
+
+
+def _chunks(root: Path, rels: list[str], n: int) -> list[list[str]]:
+    """About `n` chunks of similar total size, biggest files first so the last ones are small."""
+    sizes = {}
+    for rel in rels:
+        try:
+            sizes[rel] = max((root / rel).stat().st_size, 1)
+        except OSError:
+            sizes[rel] = 1
+    ordered = sorted(rels, key=lambda r: -sizes[r])
+    target = max(1, sum(sizes.values()) // n)
+    chunks: list[list[str]] = [[]]
+    total = 0
+    for rel in ordered:
+        if total >= target:
+            chunks.append([])
+            total = 0
+        chunks[-1].append(rel)
+        total += sizes[rel]
+    return chunks
+
+
+def _mp_context() -> BaseContext:
+    """`fork` where it exists: workers start in milliseconds with the parent's imports."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+class _Progress:
+    """`analysed n/N files` on stderr, only on a terminal and only once a run passes a second."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.count = 0
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.shown = False
+        self.last = 0.0
+
+    def step(self, n: int = 1) -> None:
+        self.count += n
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.start >= 1.0 and now - self.last >= 0.1:
+            self.last = now
+            self.shown = True
+            sys.stderr.write(f"\rtenantlint: analysed {self.count}/{self.total} files")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()

@@ -73,6 +73,9 @@ def run(
     ignore: Sequence[str] = (),
     baseline: set[str] | None = None,
     verbose: bool = False,
+    jobs: int | None = None,
+    use_cache: bool = True,
+    progress: bool = False,
 ) -> RunResult:
     """Analyse the whole root; report findings only for `paths` (all when empty)."""
     cfg = project.config
@@ -80,7 +83,9 @@ def run(
     enabled = _enabled(registry, cfg, select, extend_select, ignore, project.config_path)
     targets = resolve_targets(project.root, paths) if paths else None
     rels = discover(project.root, cfg.include, cfg.exclude)
-    files = collect(project.root, rels, cfg, verbose)
+    files = collect(
+        project.root, rels, cfg, verbose, jobs=jobs, use_cache=use_cache, progress=progress
+    )
     tmap = TenancyMap(cfg, files)
     result = RunResult(project, tmap, enabled, files_scanned=sum(in_targets(r, targets) for r in rels))
 
