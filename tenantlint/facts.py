@@ -128,6 +128,7 @@ SqlOpKind = Literal[
     "drop_not_null",
     "add_index",  # unique/primary constraints and indexes
     "drop_index",
+    "rename_index",  # indexes and constraints: ALTER INDEX/ALTER TABLE … RENAME
     "drop_constraint",
     "enable_rls",
     "disable_rls",
