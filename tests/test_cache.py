@@ -1,0 +1,209 @@
+"""The per-file fact cache: hits, invalidation, corruption, concurrency, `--no-cache`."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support import write_project
+
+from tenantlint import collect as collect_mod
+from tenantlint.collect import CACHE_DIR, collect
+from tenantlint.config import Config
+from tenantlint.facts import FileFacts
+
+MODEL = """model {name} {{
+  id       String @id @default(cuid())
+  tenantId String
+  slug     String
+  @@unique([slug])
+}}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    files = {f"prisma/schema/m{i}.prisma": MODEL.format(name=f"Thing{i}") for i in range(5)}
+    return write_project(tmp_path, files)
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the front ends are asked to parse (in this process: jobs=1)."""
+    calls: list[str] = []
+    real = collect_mod.parse_bytes
+
+    def spy(rel: str, data: bytes, config: Config, verbose: bool = False) -> FileFacts:
+        calls.append(rel)
+        return real(rel, data, config, verbose)
+
+    monkeypatch.setattr(collect_mod, "parse_bytes", spy)
+    return calls
+
+
+def rels(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in (root / "prisma").rglob("*.prisma"))
+
+
+def run(root: Path, config: Config | None = None, **kw: object) -> dict[str, FileFacts]:
+    return collect(root, rels(root), config or Config(), jobs=1, **kw)  # type: ignore[arg-type]
+
+
+def age(path: Path, seconds: int = 60) -> None:
+    """Make a file look modified long ago, so its stat is trusted (not racily clean)."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
+
+
+def age_all(root: Path) -> None:
+    for p in (root / "prisma").rglob("*.prisma"):
+        age(p)
+
+
+def test_warm_run_parses_nothing_and_gives_the_same_facts(project: Path, parsed: list[str]) -> None:
+    age_all(project)
+    cold = run(project)
+    assert sorted(parsed) == rels(project)
+    parsed.clear()
+    warm = run(project)
+    assert parsed == []
+    assert warm == cold
+    assert list(warm) == rels(project)
+    assert any(f.entities for f in warm.values())
+
+
+def test_changed_file_is_reparsed_alone(project: Path, parsed: list[str]) -> None:
+    age_all(project)
+    run(project)
+    parsed.clear()
+    target = project / "prisma/schema/m2.prisma"
+    target.write_text(MODEL.format(name="Renamed"), encoding="utf-8")
+    facts = run(project)
+    assert parsed == ["prisma/schema/m2.prisma"]
+    assert [e.name for e in facts["prisma/schema/m2.prisma"].entities] == ["Renamed"]
+
+
+def test_touched_but_unchanged_file_is_a_hit_by_content_hash(
+    project: Path, parsed: list[str]
+) -> None:
+    age_all(project)
+    run(project)
+    parsed.clear()
+    os.utime(project / "prisma/schema/m1.prisma")  # new mtime, same bytes
+    run(project)
+    assert parsed == []
+
+
+def test_recently_modified_file_is_confirmed_by_hash_not_stat(
+    project: Path, parsed: list[str]
+) -> None:
+    run(project)  # files were just written: their mtimes are not trusted
+    target = project / "prisma/schema/m3.prisma"
+    st = target.stat()
+    # same size, same mtime, different content: only the hash can tell
+    target.write_text(MODEL.format(name="Thing9"), encoding="utf-8")
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    parsed.clear()
+    facts = run(project)
+    assert parsed == ["prisma/schema/m3.prisma"]
+    assert facts["prisma/schema/m3.prisma"].entities[0].name == "Thing9"
+
+
+def test_parsing_config_change_invalidates(project: Path, parsed: list[str]) -> None:
+    age_all(project)
+    run(project)
+    parsed.clear()
+    run(project, Config(tenant_fields=("orgId",)))
+    assert sorted(parsed) == rels(project)
+    parsed.clear()
+    run(project, Config(select=("TL1",)))  # rule selection does not affect parsing: first pack
+    assert parsed == []
+
+
+def test_no_cache_neither_reads_nor_writes(project: Path, parsed: list[str]) -> None:
+    run(project, use_cache=False)
+    assert not (project / CACHE_DIR).exists()
+    age_all(project)
+    run(project)
+    parsed.clear()
+    run(project, use_cache=False)
+    assert sorted(parsed) == rels(project)
+
+
+def test_cache_dir_is_marked_and_gitignored(project: Path) -> None:
+    run(project)
+    cache = project / CACHE_DIR
+    assert (cache / ".gitignore").read_text() == "*\n"
+    assert (
+        (cache / "CACHEDIR.TAG")
+        .read_text()
+        .startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    )
+    assert len(list(cache.glob("facts-*.jsonl"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("damage", "reparsed"),
+    [
+        (lambda text: text[: len(text) // 2], {2, 3}),  # truncated mid-line
+        (lambda text: "garbage\n\x00\x01 not json\t{\n" + text, {0}),
+        (lambda text: text.replace('"entities"', '"entitiez"', 1), {1}),  # facts do not validate
+        (lambda text: text.replace('"prisma/schema/m1.prisma"', "17", 1), {1}),  # bad meta
+        (lambda text: "", {5}),
+    ],
+    ids=["truncated", "garbage", "invalid-facts", "bad-meta", "empty"],
+)
+def test_corrupt_cache_is_ignored(
+    project: Path, parsed: list[str], damage: Callable[[str], str], reparsed: set[int]
+) -> None:
+    age_all(project)
+    cold = run(project)
+    (pack,) = (project / CACHE_DIR).glob("facts-*.jsonl")
+    pack.write_text(damage(pack.read_text()))
+    parsed.clear()
+    assert run(project) == cold
+    assert len(parsed) in reparsed  # intact lines are still served
+
+
+def test_binary_garbage_pack_is_ignored(project: Path) -> None:
+    cold = run(project)
+    (pack,) = (project / CACHE_DIR).glob("facts-*.jsonl")
+    pack.write_bytes(os.urandom(4096))
+    assert run(project) == cold
+
+
+def test_unwritable_cache_is_not_an_error(project: Path) -> None:
+    (project / CACHE_DIR).write_text("a file where the directory should be")
+    cold = run(project)
+    assert run(project) == cold
+
+
+def test_deleted_file_leaves_the_pack(project: Path) -> None:
+    age_all(project)
+    run(project)
+    (project / "prisma/schema/m0.prisma").unlink()
+    facts = run(project)
+    assert "prisma/schema/m0.prisma" not in facts
+    (pack,) = (project / CACHE_DIR).glob("facts-*.jsonl")
+    assert "m0.prisma" not in pack.read_text()
+
+
+def _concurrent_run(root: str) -> int:
+    return len(collect(Path(root), rels(Path(root)), Config(), jobs=1))
+
+
+def test_concurrent_runs_leave_a_valid_pack(project: Path, parsed: list[str]) -> None:
+    for i in range(5, 40):
+        (project / f"prisma/schema/m{i}.prisma").write_text(MODEL.format(name=f"Thing{i}"))
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(4) as pool:
+        assert pool.map(_concurrent_run, [str(project)] * 8) == [40] * 8
+    assert not list((project / CACHE_DIR).glob("*.tmp"))
+    age_all(project)
+    parsed.clear()
+    facts = run(project)
+    assert len(facts) == 40
+    assert parsed == []  # the last writer's pack is complete and valid
