@@ -12,7 +12,9 @@ class MissingTenantColumn(Rule):
     code = "TL101"
     name = "missing-tenant-column"
     severity = "error"
-    summary = "A model or table that is neither tenant-scoped, declared global, nor the tenant root."
+    summary = (
+        "A model or table that is neither tenant-scoped, declared global, nor the tenant root."
+    )
     rationale = (
         "Every table in a multi-tenant database either belongs to one tenant (and carries the "
         "tenant column every query and policy filters on) or is shared on purpose. A table that is "

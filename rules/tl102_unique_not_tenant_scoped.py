@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tenantlint.rule import Finding, Rule
-from tenantlint.tenancy import TenancyMap
+from tenantlint.tenancy import EntityInfo, TenancyMap
+
+# A single unique column holding an unguessable secret is a capability token: global by design.
+CAPABILITY = re.compile(r"(token|hash|secret|digest)$|^(hashed|secret)", re.IGNORECASE)
 
 
 class UniqueNotTenantScoped(Rule):
@@ -17,8 +21,10 @@ class UniqueNotTenantScoped(Rule):
         "A unique index on `email` across all tenants lets one tenant's data decide what another "
         "tenant may store: the second tenant to invite `ann@example.com` gets a constraint error, "
         "which also tells it that the address exists elsewhere. Uniqueness inside a tenant belongs "
-        "in a compound key that starts with the tenant column. The primary key, and a single column "
-        "whose default is generated globally unique (uuid(), cuid(), gen_random_uuid() …), are exempt."
+        "in a compound key that starts with the tenant column. Exempt: the primary key; a single "
+        "column whose default is generated globally unique (uuid(), cuid(), gen_random_uuid() …); a "
+        "single foreign-key column of a one-to-one relation (its values are another table's ids); "
+        "and a single capability-token column (named `…token`, `…hash`, `…secret`, `hashed…`)."
     )
     bad = {
         "prisma/schema.prisma": (
@@ -39,6 +45,7 @@ class UniqueNotTenantScoped(Rule):
             "  tenantId  String\n"
             "  email     String\n"
             "  inviteKey String @unique @default(cuid())\n"
+            "  apiToken  String @unique\n"
             "  @@unique([tenantId, email])\n"
             "}\n"
         ),
@@ -52,13 +59,22 @@ class UniqueNotTenantScoped(Rule):
             for index in info.indexes:
                 if not index.unique or index.primary or info.includes_tenant(index.fields):
                     continue
-                if len(index.fields) == 1:
-                    f = info.field(index.fields[0])
-                    if f is not None and (f.generated_unique_default or f.is_id):
-                        continue
+                if len(index.fields) == 1 and _globally_unique(info, index.fields[0]):
+                    continue
                 cols = ", ".join(index.fields) or "an expression"
                 yield self.finding(
                     index.loc,
                     f"unique ({cols}) on tenant-scoped '{info.name}' does not include {tenant}: "
                     "it is enforced across all tenants",
                 )
+
+
+def _globally_unique(info: EntityInfo, name: str) -> bool:
+    """Values unique across all tenants by construction, so a global unique leaks nothing."""
+    f = info.field(name)
+    if f is None:
+        return False
+    one_to_one_fk = any(
+        r.relation is not None and r.relation.fields == (f.name,) for r in info.fields
+    )
+    return f.generated_unique_default or f.is_id or one_to_one_fk or bool(CAPABILITY.search(f.name))

@@ -12,7 +12,9 @@ class TenantColumnNotIndexed(Rule):
     code = "TL104"
     name = "tenant-column-not-indexed"
     severity = "warning"
-    summary = "No index, unique or primary key of a tenant-scoped model leads with the tenant column."
+    summary = (
+        "No index, unique or primary key of a tenant-scoped model leads with the tenant column."
+    )
     rationale = (
         "Every query of a tenant-scoped table filters on the tenant column, and so does every RLS "
         "policy, on every row it checks. Without an index that starts with that column each of them "
@@ -46,4 +48,6 @@ class TenantColumnNotIndexed(Rule):
             if info.classification != "scoped" or t is None or t.indexed or t.is_id:
                 continue
             if not any(i.fields and info.includes_tenant(i.fields[:1]) for i in info.indexes):
-                yield self.finding(t.loc, f"no index of '{info.name}' starts with its tenant column {t.name}")
+                yield self.finding(
+                    t.loc, f"no index of '{info.name}' starts with its tenant column {t.name}"
+                )

@@ -13,7 +13,9 @@ class CrossTenantReference(Rule):
     name = "cross-tenant-reference"
     severity = "warning"
     enabled_by_default = False
-    summary = "A foreign key between two tenant-scoped models that does not include the tenant column."
+    summary = (
+        "A foreign key between two tenant-scoped models that does not include the tenant column."
+    )
     rationale = (
         "A foreign key on `project_id` alone lets a task of tenant A point at a project of tenant B: "
         "the database checks that the project exists, not whose it is. A compound foreign key "

@@ -45,4 +45,6 @@ class GlobalModelHasTenantColumn(Rule):
             t = info.tenant_field
             if t is not None and info.classification in ("global", "root"):
                 what = "the tenant root" if info.classification == "root" else "declared global"
-                yield self.finding(t.loc, f"'{info.name}' is {what} but carries tenant column {t.name}")
+                yield self.finding(
+                    t.loc, f"'{info.name}' is {what} but carries tenant column {t.name}"
+                )

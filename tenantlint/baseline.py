@@ -20,8 +20,13 @@ def load_baseline(path: Path) -> set[str]:
 
 
 def save_baseline(path: Path, findings: list[Finding]) -> None:
-    entries = [{"rule": f.rule, "path": f.path, "fingerprint": f.fingerprint, "message": f.message} for f in findings]
+    entries = [
+        {"rule": f.rule, "path": f.path, "fingerprint": f.fingerprint, "message": f.message}
+        for f in findings
+    ]
     try:
-        path.write_text(json.dumps({"version": 1, "findings": entries}, indent=2) + "\n", encoding="utf-8")
+        path.write_text(
+            json.dumps({"version": 1, "findings": entries}, indent=2) + "\n", encoding="utf-8"
+        )
     except OSError as exc:
         raise UserError(f"{path}: cannot write baseline: {exc.strerror}") from None

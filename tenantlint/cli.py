@@ -67,16 +67,47 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Config file to use.")
-@click.option("--select", callback=_csv, help="Rules to enable (codes, prefixes, names or ALL), replacing the defaults.")
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="Config file to use."
+)
+@click.option(
+    "--select",
+    callback=_csv,
+    help="Rules to enable (codes, prefixes, names or ALL), replacing the defaults.",
+)
 @click.option("--extend-select", callback=_csv, help="Rules to enable on top of the selection.")
 @click.option("--ignore", callback=_csv, help="Rules to disable.")
-@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json", "sarif", "github", "junit", "markdown"]))
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to FILE instead of stdout.")
-@click.option("--baseline", type=click.Path(path_type=Path), help="Hide findings recorded in this baseline file.")
-@click.option("--write-baseline", type=click.Path(path_type=Path), help="Record the current findings as the baseline.")
-@click.option("--fail-on", default="warning", type=click.Choice(["error", "warning", "never"]), show_default=True)
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parallel workers (default: CPU cores).")
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    type=click.Choice(["text", "json", "sarif", "github", "junit", "markdown"]),
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write the report to FILE instead of stdout.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="Hide findings recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path),
+    help="Record the current findings as the baseline.",
+)
+@click.option(
+    "--fail-on",
+    default="warning",
+    type=click.Choice(["error", "warning", "never"]),
+    show_default=True,
+)
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), help="Parallel workers (default: CPU cores)."
+)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the fact cache.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no excerpts or progress.")
@@ -122,7 +153,9 @@ def check(
     report = build_report(result)
     write_output(get_reporter(fmt).render(report, statistics=statistics, quiet=quiet), output)
     threshold = SEVERITY_RANK.get(fail_on)
-    failing = threshold is not None and any(SEVERITY_RANK[f.severity] >= threshold for f in result.findings)
+    failing = threshold is not None and any(
+        SEVERITY_RANK[f.severity] >= threshold for f in result.findings
+    )
     ctx.exit(EXIT_FINDINGS if failing and write_baseline is None else EXIT_OK)
 
 
@@ -135,7 +168,13 @@ def list_rules(fmt: str) -> None:
     rules = load_registry().rules.values()
     if fmt == "json":
         data = [
-            {"code": r.code, "name": r.name, "severity": r.severity, "enabled": r.enabled_by_default, "summary": r.summary}
+            {
+                "code": r.code,
+                "name": r.name,
+                "severity": r.severity,
+                "enabled": r.enabled_by_default,
+                "summary": r.summary,
+            }
             for r in rules
         ]
         click.echo(json.dumps(data, indent=2))

@@ -24,7 +24,10 @@ class Config(BaseModel):
     """Every key of SPEC's configuration table (kebab-case in TOML)."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, alias_generator=lambda s: s.replace("_", "-")
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        alias_generator=lambda s: s.replace("_", "-"),
     )
 
     tenant_fields: tuple[str, ...] = ("tenantId", "tenant_id")
@@ -93,7 +96,9 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
         raise ConfigError(f"{shown}: config is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{shown}: invalid TOML: {exc}") from None
-    table: Any = data.get("tool", {}).get("tenantlint", {}) if path.name == "pyproject.toml" else data
+    table: Any = (
+        data.get("tool", {}).get("tenantlint", {}) if path.name == "pyproject.toml" else data
+    )
     prefix = "tool.tenantlint." if path.name == "pyproject.toml" else ""
     if not isinstance(table, dict):
         raise ConfigError(f"{shown}: [{prefix.rstrip('.') or 'tenantlint'}] must be a table")

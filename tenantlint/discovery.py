@@ -27,7 +27,7 @@ def find_root(start: Path) -> Path:
     return here
 
 
-def globspec(patterns: Iterable[str]) -> pathspec.PathSpec:
+def globspec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
 
@@ -46,7 +46,7 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
 
 def _walk(root: Path) -> Iterator[str]:
     """Files under root, honouring every `.gitignore` on the way down."""
-    stack: list[tuple[str, list[tuple[str, pathspec.PathSpec]]]] = [("", [])]
+    stack: list[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [("", [])]
     while stack:
         rel_dir, specs = stack.pop()
         abs_dir = root / rel_dir if rel_dir else root
@@ -67,7 +67,7 @@ def _walk(root: Path) -> Iterator[str]:
                 yield rel
 
 
-def _gitignore(abs_dir: Path, rel_dir: str) -> list[tuple[str, pathspec.PathSpec]]:
+def _gitignore(abs_dir: Path, rel_dir: str) -> list[tuple[str, pathspec.GitIgnoreSpec]]:
     path = abs_dir / ".gitignore"
     if not path.is_file():
         return []
@@ -78,7 +78,7 @@ def _gitignore(abs_dir: Path, rel_dir: str) -> list[tuple[str, pathspec.PathSpec
     return [(rel_dir, pathspec.GitIgnoreSpec.from_lines(lines))]
 
 
-def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]]) -> bool:
+def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
     for base, spec in specs:
         sub = rel[len(base) + 1 :] if base else rel
         if spec.match_file(sub + "/" if is_dir else sub):

@@ -87,7 +87,9 @@ def run(
         project.root, rels, cfg, verbose, jobs=jobs, use_cache=use_cache, progress=progress
     )
     tmap = TenancyMap(cfg, files)
-    result = RunResult(project, tmap, enabled, files_scanned=sum(in_targets(r, targets) for r in rels))
+    result = RunResult(
+        project, tmap, enabled, files_scanned=sum(in_targets(r, targets) for r in rels)
+    )
 
     raw: list[Finding] = []
     for code in enabled:
@@ -120,16 +122,22 @@ def _enabled(
             try:
                 registry.select(sel)
             except UserError as exc:
-                raise ConfigError(f"{config_path or 'config'}: key '{key.replace('_', '-')}': {exc}") from None
+                raise ConfigError(
+                    f"{config_path or 'config'}: key '{key.replace('_', '-')}': {exc}"
+                ) from None
     for key in ("severity", "per_file_ignores"):
-        values: Iterable[str] = cfg.severity if key == "severity" else (
-            s for sels in cfg.per_file_ignores.values() for s in sels
+        values: Iterable[str] = (
+            cfg.severity
+            if key == "severity"
+            else (s for sels in cfg.per_file_ignores.values() for s in sels)
         )
         for sel in values:
             try:
                 registry.select(sel)
             except UserError as exc:
-                raise ConfigError(f"{config_path or 'config'}: key '{key.replace('_', '-')}': {exc}") from None
+                raise ConfigError(
+                    f"{config_path or 'config'}: key '{key.replace('_', '-')}': {exc}"
+                ) from None
     return registry.resolve(
         select if select is not None else cfg.select,
         [*cfg.extend_select, *extend_select],
@@ -137,14 +145,20 @@ def _enabled(
     )
 
 
-def _apply_per_file_ignores(findings: list[Finding], cfg: Config, registry: Registry) -> list[Finding]:
+def _apply_per_file_ignores(
+    findings: list[Finding], cfg: Config, registry: Registry
+) -> list[Finding]:
     if not cfg.per_file_ignores:
         return findings
     specs = [
         (globspec([glob]), {c for s in sels for c in registry.select(s)})
         for glob, sels in cfg.per_file_ignores.items()
     ]
-    return [f for f in findings if not any(f.rule in codes and spec.match_file(f.path) for spec, codes in specs)]
+    return [
+        f
+        for f in findings
+        if not any(f.rule in codes and spec.match_file(f.path) for spec, codes in specs)
+    ]
 
 
 def _apply_suppressions(
@@ -172,7 +186,9 @@ def _apply_suppressions(
             for d in directives:
                 unused = [c for c in d.codes if c not in d.used and c in result.enabled]
                 if unused:
-                    meta.append(unused_rule.finding(d.loc, f"unused suppression for {', '.join(unused)}"))
+                    meta.append(
+                        unused_rule.finding(d.loc, f"unused suppression for {', '.join(unused)}")
+                    )
     return kept + meta
 
 

@@ -65,7 +65,7 @@ class Registry:
         extend_select: Iterable[str] = (),
         ignore: Iterable[str] = (),
     ) -> list[str]:
-        """The enabled codes: `select` (or each rule's default) + `extend_select` − `ignore`."""
+        """The enabled codes: `select` (or each rule's default) + `extend_select` minus `ignore`."""
         if select is None:
             chosen = {c for c, r in self.rules.items() if r.enabled_by_default}
         else:
@@ -85,11 +85,15 @@ def load_registry() -> Registry:
         try:
             obj = ep.load()
         except Exception as exc:  # a broken plugin must be loud, never silently dropped
-            raise PluginError(f"rule plugin '{ep.name}' ({ep.value}) failed to load: {exc}") from exc
+            raise PluginError(
+                f"rule plugin '{ep.name}' ({ep.value}) failed to load: {exc}"
+            ) from exc
         if isinstance(obj, type) and issubclass(obj, Rule):
             rules.append(obj)
         elif callable(obj):
             rules.extend(obj())
         else:
-            raise PluginError(f"rule plugin '{ep.name}' ({ep.value}) is neither a Rule nor a callable")
+            raise PluginError(
+                f"rule plugin '{ep.name}' ({ep.value}) is neither a Rule nor a callable"
+            )
     return Registry(rules)

@@ -80,7 +80,15 @@ def rule_markdown(rule: type[Rule]) -> str:
 
 def _fence_lang(path: str) -> str:
     suffix = path.rsplit(".", 1)[-1]
-    return {"ts": "ts", "tsx": "tsx", "js": "js", "py": "python", "sql": "sql", "toml": "toml", "prisma": "prisma"}.get(suffix, "")
+    return {
+        "ts": "ts",
+        "tsx": "tsx",
+        "js": "js",
+        "py": "python",
+        "sql": "sql",
+        "toml": "toml",
+        "prisma": "prisma",
+    }.get(suffix, "")
 
 
 def build_report(result: RunResult) -> Report:
@@ -106,6 +114,8 @@ def build_report(result: RunResult) -> Report:
             )
             for code in result.enabled
         ],
-        suppressed=[SuppressedFinding(finding=s.finding, reason=s.reason) for s in result.suppressed],
+        suppressed=[
+            SuppressedFinding(finding=s.finding, reason=s.reason) for s in result.suppressed
+        ],
         root=result.project.root,
     )

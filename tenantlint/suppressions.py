@@ -47,11 +47,22 @@ def parse_directives(
         if m is None:
             continue
         text = c.text.strip().lstrip("/#-*! ").rstrip("*/ ").strip()
-        loc = Loc(path=path, line=c.line, column=c.column, end_line=c.line, end_column=c.column + len(c.text), snippet=text)
+        loc = Loc(
+            path=path,
+            line=c.line,
+            column=c.column,
+            end_line=c.line,
+            end_column=c.column + len(c.text),
+            snippet=text,
+        )
         kind, rest = m["kind"], m["rest"].strip().rstrip("*/").strip()
         cm = _CODES.match(rest)
         if cm is None or not cm["codes"].strip():
-            problems.append(Problem(loc, f"suppression must name the rules it silences: `tenantlint: {kind}[TL301]`"))
+            problems.append(
+                Problem(
+                    loc, f"suppression must name the rules it silences: `tenantlint: {kind}[TL301]`"
+                )
+            )
             continue
         codes: list[str] = []
         for raw in cm["codes"].split(","):

@@ -116,14 +116,23 @@ class TenancyMap:
         return infos
 
     def _info(
-        self, decl: Entity, sources: list[Entity], state: TableState | None, abstract: dict[str, Entity]
+        self,
+        decl: Entity,
+        sources: list[Entity],
+        state: TableState | None,
+        abstract: dict[str, Entity],
     ) -> EntityInfo:
         fields = list(decl.fields) + _inherited(decl, abstract)
         indexes = list(decl.indexes) + _inherited_indexes(decl, abstract)
         if state is not None and state.entity is not decl:
             indexes += _sql_only_indexes(fields, indexes, state.entity.indexes)
         tenant = next(
-            (f for f in fields if (f.name in self.config.tenant_fields or f.column in self.config.tenant_fields) and f.relation is None),
+            (
+                f
+                for f in fields
+                if (f.name in self.config.tenant_fields or f.column in self.config.tenant_fields)
+                and f.relation is None
+            ),
             None,
         )
         return EntityInfo(
@@ -149,16 +158,18 @@ class TenancyMap:
             return self.config.rls == "required"
         if any(state.rls_enabled or state.policies for state in self.tables.values()):
             return True
-        return any(
-            op.kind == "enable_rls" for f in self.files.values() for op in f.sql_ops
-        ) or any(s.in_wrapper for f in self.files.values() for s in f.settings)
+        return any(op.kind == "enable_rls" for f in self.files.values() for op in f.sql_ops) or any(
+            s.in_wrapper for f in self.files.values() for s in f.settings
+        )
 
 
 def _lower_first(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def _bases(decl: Entity, abstract: dict[str, Entity], seen: set[str] | None = None) -> Iterator[Entity]:
+def _bases(
+    decl: Entity, abstract: dict[str, Entity], seen: set[str] | None = None
+) -> Iterator[Entity]:
     seen = seen if seen is not None else set()
     for base in decl.bases:
         short = base.rsplit(".", 1)[-1]

@@ -9,7 +9,11 @@ import pytest
 from support import actual_findings, expected_markers, known_codes, run_check
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-PROJECTS = sorted(p for p in FIXTURES.iterdir() if (p / "tenantlint.toml").is_file() or (p / "pyproject.toml").is_file())
+PROJECTS = sorted(
+    p
+    for p in FIXTURES.iterdir()
+    if (p / "tenantlint.toml").is_file() or (p / "pyproject.toml").is_file()
+)
 
 
 @pytest.mark.parametrize("project", PROJECTS, ids=[p.name for p in PROJECTS])

@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from tenantlint.config import Config
-from tenantlint.facts import Comment, Entity, FieldFact, FileFacts, IndexFact, Loc, ParseError, RelationRef
+from tenantlint.facts import (
+    Comment,
+    Entity,
+    FieldFact,
+    FileFacts,
+    IndexFact,
+    Loc,
+    ParseError,
+    RelationRef,
+)
 
 _TOKEN = re.compile(
     r"""
@@ -31,10 +40,23 @@ _TOKEN = re.compile(
 
 BLOCK_KINDS = frozenset({"model", "view", "enum", "type", "datasource", "generator"})
 SCALARS = frozenset(
-    {"String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes", "Unsupported"}
+    {
+        "String",
+        "Boolean",
+        "Int",
+        "BigInt",
+        "Float",
+        "Decimal",
+        "DateTime",
+        "Json",
+        "Bytes",
+        "Unsupported",
+    }
 )
 GENERATED_UNIQUE = frozenset({"uuid", "cuid", "ulid", "nanoid", "autoincrement"})
-_GEN_SQL = re.compile(r"gen_random_uuid|gen_random_bytes|uuid_generate_v[1-7]|uuidv[47]|nextval", re.IGNORECASE)
+_GEN_SQL = re.compile(
+    r"gen_random_uuid|gen_random_bytes|uuid_generate_v[1-7]|uuidv[47]|nextval", re.IGNORECASE
+)
 
 
 @dataclass
@@ -61,7 +83,7 @@ class Str:
     value: str
 
 
-Value = Union[Str, Call, str, list["Value"]]  # str: identifier or number
+Value = Union[Str, Call, str, list["Value"]]  # noqa: UP007 - a runtime alias; str: identifier or number
 
 
 @dataclass
@@ -96,7 +118,9 @@ def tokenize(text: str) -> tuple[list[Tok], list[Comment], list[Tok]]:
         kind = m.lastgroup or ""
         value = m.group()
         if kind == "comment":
-            comments.append(Comment(line=line, column=col, text=value, standalone=last_line_with_token != line))
+            comments.append(
+                Comment(line=line, column=col, text=value, standalone=last_line_with_token != line)
+            )
         elif kind == "newline":
             toks.append(Tok("nl", value, line, col))
             line, line_start = line + 1, m.end()
@@ -150,7 +174,10 @@ class _Parser:
                 if self.peek(skip_nl=True).text == ",":
                     self.next(skip_nl=True)
                 elif self.peek(skip_nl=True).text != "]":
-                    raise PslError(self.peek(skip_nl=True), f"expected ',' or ']', found {_describe(self.peek(True))}")
+                    raise PslError(
+                        self.peek(skip_nl=True),
+                        f"expected ',' or ']', found {_describe(self.peek(True))}",
+                    )
             self.next(skip_nl=True)
             return items
         if tok.kind == "ident":
@@ -165,7 +192,10 @@ class _Parser:
         args: list[Value] = []
         kwargs: dict[str, Value] = {}
         while self.peek(skip_nl=True).text != ")":
-            if self.peek(skip_nl=True).kind == "ident" and self.toks[self._after_nl() + 1].text == ":":
+            if (
+                self.peek(skip_nl=True).kind == "ident"
+                and self.toks[self._after_nl() + 1].text == ":"
+            ):
                 key = self.next(skip_nl=True).text
                 self.next(skip_nl=True)
                 kwargs[key] = self.value()
@@ -174,7 +204,10 @@ class _Parser:
             if self.peek(skip_nl=True).text == ",":
                 self.next(skip_nl=True)
             elif self.peek(skip_nl=True).text != ")":
-                raise PslError(self.peek(skip_nl=True), f"expected ',' or ')', found {_describe(self.peek(True))}")
+                raise PslError(
+                    self.peek(skip_nl=True),
+                    f"expected ',' or ')', found {_describe(self.peek(True))}",
+                )
         self.next(skip_nl=True)
         return args, kwargs
 
@@ -194,7 +227,11 @@ class _Parser:
 
 
 def _describe(tok: Tok) -> str:
-    return "end of file" if tok.kind == "eof" else ("end of line" if tok.kind == "nl" else f"'{tok.text}'")
+    return (
+        "end of file"
+        if tok.kind == "eof"
+        else ("end of line" if tok.kind == "nl" else f"'{tok.text}'")
+    )
 
 
 def _unquote(text: str) -> str:
@@ -321,18 +358,23 @@ class PrismaFrontEnd:
     def parse(self, path: str, text: str, config: Config) -> FileFacts:
         blocks, comments, errors = parse_schema(text)
         lines = text.splitlines()
-        entities = [
-            _entity(path, lines, b) for b in blocks if b.kind in ("model", "view")
-        ]
+        entities = [_entity(path, lines, b) for b in blocks if b.kind in ("model", "view")]
         provider = next(
-            (v.value for b in blocks if b.kind == "datasource" if isinstance(v := b.assignments.get("provider"), Str)),
+            (
+                v.value
+                for b in blocks
+                if b.kind == "datasource"
+                if isinstance(v := b.assignments.get("provider"), Str)
+            ),
             None,
         )
         return FileFacts(
             path=path,
             frontend=self.name,
             comments=tuple(comments),
-            parse_errors=tuple(ParseError(loc=_loc(path, lines, t, t), message=m) for t, m in errors[:1]),
+            parse_errors=tuple(
+                ParseError(loc=_loc(path, lines, t, t), message=m) for t, m in errors[:1]
+            ),
             entities=tuple(entities),
             datasource_provider=provider,
         )

@@ -14,13 +14,34 @@ class JunitReporter:
         by_rule: dict[str, list[Finding]] = defaultdict(list)
         for f in report.findings:
             by_rule[f.rule].append(f)
-        suites = ET.Element("testsuites", name="tenantlint", tests=str(len(report.findings)), failures=str(len(report.findings)))
+        suites = ET.Element(
+            "testsuites",
+            name="tenantlint",
+            tests=str(len(report.findings)),
+            failures=str(len(report.findings)),
+        )
         for code, findings in sorted(by_rule.items()):
-            suite = ET.SubElement(suites, "testsuite", name=code, tests=str(len(findings)), failures=str(len(findings)))
+            suite = ET.SubElement(
+                suites,
+                "testsuite",
+                name=code,
+                tests=str(len(findings)),
+                failures=str(len(findings)),
+            )
             for f in findings:
-                case = ET.SubElement(suite, "testcase", name=f"{f.path}:{f.line}:{f.column}", classname=f"{f.rule} {f.name}")
+                case = ET.SubElement(
+                    suite,
+                    "testcase",
+                    name=f"{f.path}:{f.line}:{f.column}",
+                    classname=f"{f.rule} {f.name}",
+                )
                 failure = ET.SubElement(case, "failure", message=f.message, type=f.severity)
                 failure.text = f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}"
         if not report.findings:
-            ET.SubElement(ET.SubElement(suites, "testsuite", name="tenantlint", tests="1", failures="0"), "testcase", name="no findings", classname="tenantlint")
+            ET.SubElement(
+                ET.SubElement(suites, "testsuite", name="tenantlint", tests="1", failures="0"),
+                "testcase",
+                name="no findings",
+                classname="tenantlint",
+            )
         return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

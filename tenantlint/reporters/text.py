@@ -14,11 +14,16 @@ class TextReporter:
             out.append(f"{f.path}:{f.line}:{f.column}: {f.rule} [{f.severity}] {f.message}")
             source = None if quiet else report.source_line(f.path, f.line)
             if source is not None and source.strip():
-                width = max(1, (f.end_column - f.column) if f.end_line == f.line else len(source) - f.column + 1)
+                width = max(
+                    1,
+                    (f.end_column - f.column)
+                    if f.end_line == f.line
+                    else len(source) - f.column + 1,
+                )
                 out.append(f"  {f.line:>4} | {source}")
                 out.append(f"       | {' ' * (f.column - 1)}{'^' * width}")
         if statistics:
-            out += ["" if out else "", *_statistics(report)]
+            out += ["", *_statistics(report)]
         if not quiet or report.findings:
             out.append(summary_line(report))
         return "\n".join(out) + "\n"
@@ -36,7 +41,9 @@ def summary_line(report: Report) -> str:
     if not s.findings:
         head = f"No findings in {s.files_scanned} file{'s' * (s.files_scanned != 1)}"
     else:
-        parts = ", ".join(f"{n} {k}{'s' * (n != 1)}" for k in ("error", "warning", "info") if (n := sev[k]))
+        parts = ", ".join(
+            f"{n} {k}{'s' * (n != 1)}" for k in ("error", "warning", "info") if (n := sev[k])
+        )
         files = f"{s.files_scanned} file{'s' * (s.files_scanned != 1)}"
         head = f"Found {s.findings} finding{'s' * (s.findings != 1)} ({parts}) in {files}"
     extra = [f"{n} {k}" for k, n in (("suppressed", s.suppressed), ("baselined", s.baselined)) if n]
