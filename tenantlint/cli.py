@@ -147,6 +147,9 @@ def check(
         ignore=ignore or (),
         baseline=load_baseline(baseline) if baseline else None,
         verbose=verbose,
+        jobs=jobs,
+        use_cache=not no_cache,
+        progress=not quiet,
     )
     if write_baseline is not None:
         save_baseline(write_baseline, result.findings + result.baselined)
