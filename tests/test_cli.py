@@ -1,0 +1,189 @@
+"""The command line: exit codes, selection, formats, suppressions and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from support import write_project
+from tenantlint.cli import main
+
+SCHEMA = (
+    "model Tenant {\n  id String @id\n}\n"
+    "model Project {\n"
+    "  id       String  @id\n"
+    "  tenantId String?\n"
+    "  slug     String  @unique\n"
+    "  @@index([tenantId])\n"
+    "}\n"
+)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def project(tmp_path: Path, schema: str = SCHEMA, config: str = "") -> Path:
+    return write_project(tmp_path, {"prisma/schema.prisma": schema, "tenantlint.toml": config})
+
+
+def rules_of(stdout: str) -> list[tuple[str, int]]:
+    return [(f["rule"], f["line"]) for f in json.loads(stdout)["findings"]]
+
+
+def test_exit_codes_and_fail_on(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    assert invoke("check", str(root))[0] == 1
+    assert invoke("check", str(root), "--fail-on", "never")[0] == 0
+    assert invoke("check", str(root), "--select", "TL104")[0] == 0  # nothing selected fires
+    root2 = project(tmp_path / "clean", "model Tenant {\n  id String @id\n}\n")
+    code, out, _ = invoke("check", str(root2))
+    assert code == 0 and "No findings in 1 file." in out
+
+
+def test_select_ignore_by_code_prefix_and_name(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    assert rules_of(invoke("check", str(root), "--format", "json")[1]) == [
+        ("TL103", 6),
+        ("TL102", 7),
+    ]
+    assert rules_of(
+        invoke("check", str(root), "--format", "json", "--ignore", "nullable-tenant-column")[1]
+    ) == [("TL102", 7)]
+    assert rules_of(
+        invoke("check", str(root), "--format", "json", "--select", "TL10", "--ignore", "TL102")[1]
+    ) == [("TL103", 6)]
+    code, _, err = invoke("check", str(root), "--select", "TL9")
+    assert code == 2 and "unknown rule code or name 'TL9'" in err
+
+
+def test_severity_override_and_fail_on_error(tmp_path: Path) -> None:
+    root = project(tmp_path, config='severity = { TL102 = "warning", TL103 = "info" }\n')
+    code, out, _ = invoke("check", str(root), "--format", "json", "--fail-on", "error")
+    assert code == 0
+    assert [f["severity"] for f in json.loads(out)["findings"]] == ["info", "warning"]
+
+
+def test_per_file_ignores(tmp_path: Path) -> None:
+    root = project(tmp_path, config='per-file-ignores = { "prisma/*.prisma" = ["TL1"] }\n')
+    assert invoke("check", str(root))[0] == 0
+
+
+def test_json_shape(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    data = json.loads(invoke("check", str(root), "--format", "json")[1])
+    assert data["tool"] == {"name": "tenantlint", "version": "0.1.0"}
+    first = data["findings"][0]
+    assert set(first) == {
+        "rule",
+        "name",
+        "severity",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "fingerprint",
+    }
+    assert first["path"] == "prisma/schema.prisma" and first["column"] == 3
+    assert data["summary"] == {
+        "files_scanned": 1,
+        "findings": 2,
+        "suppressed": 0,
+        "baselined": 0,
+        "by_rule": {"TL102": 1, "TL103": 1},
+    }
+
+
+def test_fingerprint_survives_lines_added_above(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    before = json.loads(invoke("check", str(root), "--format", "json")[1])["findings"]
+    (root / "prisma/schema.prisma").write_text("// a new comment\n\n" + SCHEMA)
+    after = json.loads(invoke("check", str(root), "--format", "json")[1])["findings"]
+    assert [f["line"] for f in after] == [f["line"] + 2 for f in before]
+    assert [f["fingerprint"] for f in after] == [f["fingerprint"] for f in before]
+
+
+def test_suppressions_own_line_next_line_file_and_meta_findings(tmp_path: Path) -> None:
+    schema = (
+        "// tenantlint: ignore-file[TL101] lookup tables\n"
+        "model Tenant {\n  id String @id\n}\n"
+        "model Country {\n  code String @id\n}\n"
+        "model Project {\n"
+        "  id       String  @id\n"
+        "  tenantId String? // tenantlint: ignore[TL103] backfill pending\n"
+        "  // tenantlint: ignore[unique-not-tenant-scoped]\n"
+        "  slug     String  @unique\n"
+        "  name     String  // tenantlint: ignore[TL104]\n"
+        "  code     String  @unique // tenantlint: ignore[TL1O2]\n"
+        "  @@index([tenantId])\n"
+        "}\n"
+    )
+    root = project(tmp_path, schema)
+    code, out, _ = invoke("check", str(root), "--format", "json")
+    data = json.loads(out)
+    assert code == 1
+    assert rules_of(out) == [("TL002", 13), ("TL102", 14), ("TL003", 14)]
+    assert data["summary"]["suppressed"] == 3
+
+
+def test_paths_restrict_reporting_not_context(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "a/schema.prisma": "model Tenant {\n  id String @id\n}\nmodel P {\n  id String @id\n  tenantId String?\n  @@index([tenantId])\n}\n",
+            "b/other.prisma": "model Q {\n  id String @id\n  tenantId String\n  p P @relation(fields: [pId], references: [id])\n  pId String\n  @@index([tenantId])\n}\n",
+        },
+    )
+    code, out, _ = invoke("check", str(root / "b"), "--format", "json", "--extend-select", "TL105")
+    assert rules_of(out) == [("TL105", 4)]  # P is known to be tenant-scoped from a/schema.prisma
+    assert json.loads(out)["summary"]["files_scanned"] == 1
+
+
+def test_bad_input(tmp_path: Path) -> None:
+    code, _, err = invoke("check", str(tmp_path / "missing"))
+    assert code == 2 and err.strip().endswith("missing: no such file or directory")
+    code, _, err = invoke("check", "--config", str(tmp_path / "nope.toml"), str(tmp_path))
+    assert code == 2 and "config file not found" in err
+    code, _, err = invoke("explain", "TL999")
+    assert code == 2 and "unknown rule code or name 'TL999'" in err
+    code, _, err = invoke("check", "--format", "xml", str(tmp_path))
+    assert code == 2
+
+
+def test_unparsable_file_is_tl001_and_the_rest_runs(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "prisma/a.prisma": "model Tenant {\n  id String @id\n}\nmodel Broken {\n  id String @id @default(\n",
+            "prisma/b.prisma": "model P {\n  id String @id\n  tenantId String?\n  @@index([tenantId])\n}\n",
+            "prisma/c.prisma": b"\xff\xfe model".decode("latin-1"),
+        },
+    )
+    (root / "prisma/c.prisma").write_bytes(b"model \xff {}")
+    code, out, _ = invoke("check", str(root), "--format", "json")
+    assert code == 1
+    assert [(f["rule"], f["path"], f["line"]) for f in json.loads(out)["findings"]] == [
+        ("TL001", "prisma/a.prisma", 4),
+        ("TL103", "prisma/b.prisma", 3),
+        ("TL001", "prisma/c.prisma", 1),
+    ] or sorted(rules_of(out)) == [("TL001", 1), ("TL001", 4), ("TL103", 3)]
+
+
+def test_rules_and_explain() -> None:
+    code, out, _ = invoke("rules", "--format", "json")
+    rules = {r["code"]: r for r in json.loads(out)}
+    assert (
+        rules["TL105"]["enabled"] is False and rules["TL102"]["name"] == "unique-not-tenant-scoped"
+    )
+    code, out, _ = invoke("explain", "unique-not-tenant-scoped")
+    assert (
+        code == 0
+        and out.startswith("## TL102 unique-not-tenant-scoped")
+        and "### Bad" in out
+        and "### Good" in out
+    )
