@@ -139,7 +139,7 @@ def test_paths_restrict_reporting_not_context(tmp_path: Path) -> None:
             "b/other.prisma": "model Q {\n  id String @id\n  tenantId String\n  p P @relation(fields: [pId], references: [id])\n  pId String\n  @@index([tenantId])\n}\n",
         },
     )
-    code, out, _ = invoke("check", str(root / "b"), "--format", "json", "--extend-select", "TL105")
+    _, out, _ = invoke("check", str(root / "b"), "--format", "json", "--extend-select", "TL105")
     assert rules_of(out) == [("TL105", 4)]  # P is known to be tenant-scoped from a/schema.prisma
     assert json.loads(out)["summary"]["files_scanned"] == 1
 
@@ -161,7 +161,6 @@ def test_unparsable_file_is_tl001_and_the_rest_runs(tmp_path: Path) -> None:
         {
             "prisma/a.prisma": "model Tenant {\n  id String @id\n}\nmodel Broken {\n  id String @id @default(\n",
             "prisma/b.prisma": "model P {\n  id String @id\n  tenantId String?\n  @@index([tenantId])\n}\n",
-            "prisma/c.prisma": b"\xff\xfe model".decode("latin-1"),
         },
     )
     (root / "prisma/c.prisma").write_bytes(b"model \xff {}")
@@ -171,7 +170,7 @@ def test_unparsable_file_is_tl001_and_the_rest_runs(tmp_path: Path) -> None:
         ("TL001", "prisma/a.prisma", 4),
         ("TL103", "prisma/b.prisma", 3),
         ("TL001", "prisma/c.prisma", 1),
-    ] or sorted(rules_of(out)) == [("TL001", 1), ("TL001", 4), ("TL103", 3)]
+    ]
 
 
 def test_rules_and_explain() -> None:

@@ -124,9 +124,7 @@ def test_multiline_attribute_arguments() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.text(alphabet=st.sampled_from(list('model{}()[]@@ "\n\\/,:=?idString@unique') + ["\t", "é"]))
-)
+@given(st.text(alphabet=st.sampled_from([*'model{}()[]@@ "\n\\/,:=?idString@unique', "\t", "é"])))
 def test_never_raises_on_arbitrary_text(text: str) -> None:
     facts = parse(text)
     assert all(e.loc.line >= 1 for e in facts.parse_errors)
