@@ -1,0 +1,104 @@
+"""Every output format, from one real run: SARIF against the OASIS schema, JSON, GitHub, JUnit, Markdown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from support import write_project
+from tenantlint.cli import main
+
+SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sarif-schema-2.1.0.json"
+SCHEMA = (
+    "model Tenant {\n  id String @id\n}\n"
+    "model Project {\n"
+    "  id       String  @id\n"
+    "  tenantId String? // tenantlint: ignore[TL103] backfill, see #12\n"
+    "  slug     String  @unique\n"
+    "  @@index([tenantId])\n"
+    "}\n"
+)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return write_project(tmp_path, {"prisma/schema.prisma": SCHEMA})
+
+
+def render(root: Path, fmt: str) -> str:
+    result = CliRunner().invoke(main, ["check", str(root), "--format", fmt])
+    assert result.exit_code == 1, result.output
+    return result.stdout
+
+
+def test_sarif_validates_against_the_oasis_schema(root: Path) -> None:
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"the SARIF 2.1.0 schema is not on this machine ({SARIF_SCHEMA.name})")
+    import jsonschema
+
+    doc = json.loads(render(root, "sarif"))
+    jsonschema.validate(doc, json.loads(SARIF_SCHEMA.read_text()))
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert (
+        "## TL102 unique-not-tenant-scoped"
+        in next(r for r in rules if r["id"] == "TL102")["help"]["markdown"]
+    )
+    results = {(r["ruleId"], "suppressions" in r) for r in run["results"]}
+    assert results == {("TL102", False), ("TL103", True)}
+    tl102 = next(r for r in run["results"] if r["ruleId"] == "TL102")
+    region = tl102["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (7, 3)
+    assert tl102["partialFingerprints"]["tenantlint/v1"]
+    assert rules[tl102["ruleIndex"]]["id"] == "TL102"
+
+
+def test_sarif_is_structurally_sound_without_the_schema(root: Path) -> None:
+    doc = json.loads(render(root, "sarif"))
+    assert doc["version"] == "2.1.0"
+    suppressed = [r for r in doc["runs"][0]["results"] if "suppressions" in r]
+    assert suppressed[0]["suppressions"] == [
+        {"kind": "inSource", "justification": "backfill, see #12"}
+    ]
+
+
+def test_github_annotations(root: Path) -> None:
+    out = render(root, "github")
+    assert out == (
+        "::error file=prisma/schema.prisma,line=7,col=3,endLine=7,endColumn=27,"
+        "title=TL102 unique-not-tenant-scoped::unique (slug) on tenant-scoped 'Project' does not include "
+        "tenantId: it is enforced across all tenants\n"
+    )
+
+
+def test_junit(root: Path) -> None:
+    xml = ET.fromstring(render(root, "junit"))
+    assert xml.get("tests") == "1" and xml.get("failures") == "1"
+    case = xml.find("testsuite/testcase")
+    assert case is not None and case.get("name") == "prisma/schema.prisma:7:3"
+
+
+def test_markdown(root: Path) -> None:
+    out = render(root, "markdown")
+    assert "| error | `TL102` unique-not-tenant-scoped | `prisma/schema.prisma:7` |" in out
+    assert "Found 1 finding (1 error) in 1 file; 1 suppressed." in out
+
+
+def test_text_excerpt_and_statistics(root: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(root), "--statistics"])
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("prisma/schema.prisma:7:3: TL102 [error] unique (slug)")
+    assert lines[1] == "     7 |   slug     String  @unique"
+    assert lines[2] == "       |   " + "^" * len("slug     String  @unique")
+    assert "    1  TL102  unique-not-tenant-scoped" in lines
+
+
+def test_output_file(root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports" / "x.json"
+    result = CliRunner().invoke(main, ["check", str(root), "--format", "json", "-o", str(out)])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert json.loads(out.read_text())["summary"]["findings"] == 1
