@@ -34,6 +34,7 @@ _TOKEN = re.compile(
   | (?P<attr>@@?[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)
   | (?P<ident>[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)
   | (?P<punct>[{}()\[\],:=?!])
+  | (?P<bad>.)
     """,
     re.VERBOSE,
 )
@@ -59,7 +60,7 @@ _GEN_SQL = re.compile(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Tok:
     kind: str
     text: str
@@ -106,29 +107,27 @@ def tokenize(text: str) -> tuple[list[Tok], list[Comment], list[Tok]]:
     toks: list[Tok] = []
     comments: list[Comment] = []
     bad: list[Tok] = []
-    line, line_start, pos = 1, 0, 0
+    line, line_start = 1, 0
     last_line_with_token = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        col = pos - line_start + 1
-        if m is None:
-            bad.append(Tok("bad", text[pos], line, col))
-            pos += 1
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "ws":
             continue
-        kind = m.lastgroup or ""
         value = m.group()
-        if kind == "comment":
+        col = m.start() - line_start + 1
+        if kind == "newline":
+            toks.append(Tok("nl", value, line, col))
+            line, line_start = line + 1, m.end()
+        elif kind == "comment":
             comments.append(
                 Comment(line=line, column=col, text=value, standalone=last_line_with_token != line)
             )
-        elif kind == "newline":
-            toks.append(Tok("nl", value, line, col))
-            line, line_start = line + 1, m.end()
-        elif kind != "ws":
-            toks.append(Tok(kind, value, line, col))
+        elif kind == "bad":
+            bad.append(Tok("bad", value, line, col))
+        else:
+            toks.append(Tok(kind or "", value, line, col))
             last_line_with_token = line
-        pos = m.end()
-    toks.append(Tok("eof", "", line, pos - line_start + 1))
+    toks.append(Tok("eof", "", line, len(text) - line_start + 1))
     return toks, comments, bad
 
 
@@ -385,7 +384,7 @@ def _loc(path: str, lines: list[str], start: Tok, end: Tok) -> Loc:
         snippet = lines[start.line - 1][start.col - 1 : end.end_col - 1]
     else:
         snippet = start.text
-    return Loc(
+    return Loc.model_construct(  # hot path: values are built here, validation adds nothing
         path=path,
         line=start.line,
         column=start.col,
