@@ -1,15 +1,21 @@
-"""Replay SQL migration operations, in migration order, to the final state of each table."""
+"""Replay SQL migration operations, in migration order, to the final state of each table.
+
+A policy created in one file and dropped in a later one does not exist; a table secured in another
+file than the one that created it is secured. Operations on tables the migrations never created
+(extensions' tables, tables made by a DO block) are ignored, as PostgreSQL would have refused them
+or they concern tables outside what we know.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tenantlint.facts import Entity, FieldFact, FileFacts, IndexFact, Loc, PolicyFact, SqlOp
+from tenantlint.facts import Entity, FieldFact, FileFacts, Loc, PolicyFact, SqlOp
 
 
 @dataclass
 class TableState:
-    """A table as the migrations leave it."""
+    """A table as the migrations (or the live catalog) leave it."""
 
     entity: Entity
     rls_enabled: bool = False
@@ -31,55 +37,126 @@ def replay(files: list[FileFacts]) -> dict[str, TableState]:
     tables: dict[str, TableState] = {}
     for facts in migration_order(files):
         for op in facts.sql_ops:
-            _apply(tables, op)
+            apply(tables, op)
     return tables
 
 
-def _apply(tables: dict[str, TableState], op: SqlOp) -> None:
+def apply(tables: dict[str, TableState], op: SqlOp) -> None:
+    """One operation's effect on the tables."""
     if op.kind == "create_table":
         if op.entity is not None and (op.table not in tables or not op.if_exists):
             tables[op.table] = TableState(entity=op.entity)
         return
-    state = tables.get(op.table)
-    if state is None:
+    if op.kind in ("drop_index", "rename_index") and not op.table:
+        owner = next((t for t in tables.values() if _has_index(t.entity, op.name)), None)
+        if owner is not None:
+            _apply_to(tables, owner, op)
         return
+    state = tables.get(op.table)
+    if state is not None:
+        _apply_to(tables, state, op)
+
+
+def _apply_to(tables: dict[str, TableState], state: TableState, op: SqlOp) -> None:
     ent = state.entity
     match op.kind:
         case "drop_table":
-            del tables[op.table]
+            del tables[ent.table]
         case "rename_table" if op.new_name:
-            tables[op.new_name] = tables.pop(op.table)
+            del tables[ent.table]
             state.entity = ent.model_copy(update={"name": op.new_name, "table": op.new_name})
+            tables[op.new_name] = state
         case "add_column" if op.field is not None:
-            state.entity = ent.model_copy(update={"fields": (*ent.fields, op.field)})
+            if not (op.if_exists and any(f.column == op.field.column for f in ent.fields)):
+                kept = [f for f in ent.fields if f.column != op.field.column]
+                state.entity = _with_fields(ent, [*kept, op.field])
         case "drop_column":
-            state.entity = _with_fields(ent, [f for f in ent.fields if f.column != op.name])
+            state.entity = _with_fields(
+                ent, [f for f in ent.fields if f.column != op.name]
+            ).model_copy(
+                update={"indexes": tuple(i for i in ent.indexes if op.name not in i.fields)}
+            )
         case "rename_column" if op.new_name:
             state.entity = _rename_column(ent, op.name or "", op.new_name)
         case "set_not_null" | "drop_not_null":
             optional = op.kind == "drop_not_null"
             state.entity = _with_fields(
                 ent,
-                [f.model_copy(update={"optional": optional}) if f.column == op.name else f for f in ent.fields],
+                [
+                    f.model_copy(update={"optional": optional}) if f.column == op.name else f
+                    for f in ent.fields
+                ],
             )
         case "add_index" if op.index is not None:
-            state.entity = ent.model_copy(update={"indexes": (*ent.indexes, op.index)})
+            index = op.index
+            if not (op.if_exists and _has_index(ent, index.name)):
+                others = [i for i in ent.indexes if index.name is None or i.name != index.name]
+                state.entity = ent.model_copy(update={"indexes": (*others, index)})
+            if index.primary:
+                state.entity = _with_fields(
+                    state.entity,
+                    [
+                        f.model_copy(update={"optional": False}) if f.column in index.fields else f
+                        for f in state.entity.fields
+                    ],
+                )
         case "drop_index" | "drop_constraint":
             state.entity = ent.model_copy(
                 update={"indexes": tuple(i for i in ent.indexes if i.name != op.name)}
             )
+        case "rename_index" if op.new_name:
+            state.entity = ent.model_copy(
+                update={
+                    "indexes": tuple(
+                        i.model_copy(update={"name": op.new_name}) if i.name == op.name else i
+                        for i in ent.indexes
+                    )
+                }
+            )
         case "enable_rls":
             state.rls_enabled, state.rls_loc = True, op.loc
         case "disable_rls":
-            state.rls_enabled = False
+            state.rls_enabled, state.rls_loc = False, None
         case "force_rls":
             state.rls_forced, state.force_loc = True, op.loc
         case "no_force_rls":
-            state.rls_forced = False
-        case "create_policy" | "alter_policy" if op.policy is not None:
+            state.rls_forced, state.force_loc = False, None
+        case "create_policy" if op.policy is not None:
             state.policies[op.policy.name] = op.policy
+        case "alter_policy":
+            _alter_policy(state, op)
         case "drop_policy":
             state.policies.pop(op.name or "", None)
+
+
+def _alter_policy(state: TableState, op: SqlOp) -> None:
+    """ALTER POLICY changes only the clauses it names; `RENAME TO` only the name."""
+    old = state.policies.get(op.name or "")
+    if old is None:
+        return
+    if op.new_name:
+        del state.policies[old.name]
+        state.policies[op.new_name] = old.model_copy(update={"name": op.new_name})
+        return
+    new = op.policy
+    if new is None:
+        return
+    update: dict[str, object] = {"loc": new.loc}
+    if new.roles:
+        update["roles"] = new.roles
+    if new.using is not None:
+        update |= {"using": new.using, "using_ties": new.using_ties}
+    if new.with_check is not None:
+        update |= {"with_check": new.with_check, "check_ties": new.check_ties}
+    reads = set(new.settings_read)
+    if new.using is None or new.with_check is None:
+        reads |= set(old.settings_read)
+    update["settings_read"] = tuple(sorted(reads))
+    state.policies[old.name] = old.model_copy(update=update)
+
+
+def _has_index(ent: Entity, name: str | None) -> bool:
+    return name is not None and any(i.name == name for i in ent.indexes)
 
 
 def _with_fields(ent: Entity, fields: list[FieldFact]) -> Entity:
@@ -88,14 +165,11 @@ def _with_fields(ent: Entity, fields: list[FieldFact]) -> Entity:
 
 def _rename_column(ent: Entity, old: str, new: str) -> Entity:
     fields = [
-        f.model_copy(update={"name": new, "column": new}) if f.column == old else f for f in ent.fields
+        f.model_copy(update={"name": new, "column": new}) if f.column == old else f
+        for f in ent.fields
     ]
     indexes = [
         i.model_copy(update={"fields": tuple(new if c == old else c for c in i.fields)})
         for i in ent.indexes
     ]
     return ent.model_copy(update={"fields": tuple(fields), "indexes": tuple(indexes)})
-
-
-def index_columns(index: IndexFact) -> frozenset[str]:
-    return frozenset(index.fields)

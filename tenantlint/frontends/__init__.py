@@ -18,10 +18,12 @@ from tenantlint.facts import FileFacts
 # front-end name → "module:Class"
 FRONTENDS: dict[str, str] = {
     "prisma": "tenantlint.frontends.prisma:PrismaFrontEnd",
+    "sql": "tenantlint.frontends.sql:SqlFrontEnd",
 }
 
 SUFFIXES: dict[str, str] = {
     ".prisma": "prisma",
+    ".sql": "sql",
 }
 
 
