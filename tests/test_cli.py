@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from support import write_project
@@ -186,3 +187,23 @@ def test_rules_and_explain() -> None:
         and "### Bad" in out
         and "### Good" in out
     )
+
+
+def test_internal_error_is_one_line_unless_verbose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tenantlint import engine
+
+    def boom(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(engine, "TenancyMap", boom)
+    root = project(tmp_path)
+    code, _, err = invoke("check", str(root))
+    assert code == 2
+    assert (
+        err.strip()
+        == "tenantlint: internal error: RuntimeError: kaput (run with --verbose for details)"
+    )
+    result = CliRunner().invoke(main, ["check", str(root), "--verbose"])
+    assert isinstance(result.exception, RuntimeError)
