@@ -224,6 +224,7 @@ class RawSqlSite(Fact):
     injection: bool = False  # interpolated/concatenated into an API that does not bind values
     rls_scoped: bool = False
     function: str | None = None
+    fragment: bool = False  # builds a fragment (`Prisma.raw(x)`) that is executed elsewhere
 
 
 class Handler(Fact):

@@ -18,12 +18,16 @@ from tenantlint.facts import FileFacts
 # front-end name → "module:Class"
 FRONTENDS: dict[str, str] = {
     "prisma": "tenantlint.frontends.prisma:PrismaFrontEnd",
+    "typescript": "tenantlint.frontends.typescript:TypeScriptFrontEnd",
     "sql": "tenantlint.frontends.sql:SqlFrontEnd",
+    "python": "tenantlint.frontends.python:PythonFrontEnd",
 }
 
 SUFFIXES: dict[str, str] = {
     ".prisma": "prisma",
     ".sql": "sql",
+    ".py": "python",
+    **dict.fromkeys((".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"), "typescript"),
 }
 
 

@@ -1,0 +1,95 @@
+"""Shared evidence logic of the code rules (TL301-TL305): does a key path pin the tenant, is a
+lookup a capability token, what does a raw SQL site touch. Language-neutral: reads facts and the map.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from tenantlint.facts import Predicate, RawSqlSite, SqlStatement, TableUse
+from tenantlint.tenancy import EntityInfo, TenancyMap
+
+_SEGMENTS = re.compile(r"\.|__")
+_TOKEN_NAME = re.compile(r"(?i)token|hash|secret|nonce|apikey|api_key|share")
+
+
+def _is_tenant_name(tmap: TenancyMap, info: EntityInfo | None, name: str) -> bool:
+    if tmap.is_tenant_field(name):
+        return True
+    t = info.tenant_field if info is not None else None
+    return t is not None and name in (t.name, t.column)
+
+
+def _related(tmap: TenancyMap, info: EntityInfo, name: str) -> EntityInfo | None:
+    f = info.field(name)
+    if f is None:
+        return None
+    target = f.relation.target if f.relation is not None else f.type.rstrip("[]?")
+    return tmap.entity(target) if target else None
+
+
+def key_pins_tenant(tmap: TenancyMap, info: EntityInfo, key: str) -> bool:
+    """A key path that constrains the tenant: the tenant field itself, a compound unique that
+    contains it (`tenantId_slug`), a Django lookup through it, a filter on the tenant-root
+    relation (`tenant: {…}`, `team: buildTeamWhere()`), or a related model's tenant field."""
+    segments = _SEGMENTS.split(key)
+    last = segments[-1]
+    owner: EntityInfo | None = info
+    for seg in segments[:-1]:
+        nxt = _related(tmap, owner, seg) if owner is not None else None
+        if nxt is not None and nxt.classification == "root":
+            return True
+        owner = nxt
+    if _is_tenant_name(tmap, owner, last) or any(
+        _is_tenant_name(tmap, owner, p) for p in last.split("_") if p
+    ):
+        return True
+    rel = _related(tmap, owner, last) if owner is not None else None
+    return rel is not None and rel.classification == "root"
+
+
+def pins_tenant(tmap: TenancyMap, info: EntityInfo, pred: Predicate | None) -> bool:
+    return pred is not None and (
+        bool(pred.helpers) or any(key_pins_tenant(tmap, info, k) for k in pred.keys)
+    )
+
+
+def capability_lookup(info: EntityInfo, pred: Predicate | None) -> bool:
+    """A lookup by an unguessable unique token (invitation token, key hash, share slug with a
+    generated default): global by design (PRECISION #3)."""
+    if pred is None:
+        return False
+    for key in pred.keys:
+        f = info.field(key)
+        if (
+            f is not None
+            and f.unique
+            and not f.is_id
+            and (f.generated_unique_default or _TOKEN_NAME.search(f.name))
+        ):
+            return True
+    return False
+
+
+def sql_statements(tmap: TenancyMap, site: RawSqlSite) -> tuple[bool, tuple[SqlStatement, ...]]:
+    """The site's statements, re-analysed in the project's dialect when its Prisma datasource
+    is not PostgreSQL (front ends see one file and analyse as PostgreSQL)."""
+    dialect = next(
+        (f.datasource_provider for f in tmap.iter_files() if f.datasource_provider), None
+    )
+    if site.sql is None or dialect in (None, "postgresql", "postgres") or site.parsed:
+        return site.parsed, site.statements
+    from tenantlint.sqlanalysis import analyse_sql
+
+    return analyse_sql(site.sql, dialect)
+
+
+def scoped_tables(
+    tmap: TenancyMap, statements: Iterable[SqlStatement]
+) -> Iterable[tuple[TableUse, EntityInfo]]:
+    for stmt in statements:
+        for use in stmt.tables:
+            info = tmap.entity(use.table)
+            if info is not None and info.classification == "scoped":
+                yield use, info

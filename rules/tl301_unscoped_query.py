@@ -1,0 +1,76 @@
+"""TL301 unscoped-query: an ORM read, update or delete of a tenant-scoped model without a tenant predicate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tenantlint.facts import Unverified
+from tenantlint.rule import Finding, Rule
+from tenantlint.tenancy import TenancyMap
+
+from ._code_evidence import capability_lookup, pins_tenant
+from ._examples import with_files
+
+
+class UnscopedQuery(Rule):
+    code = "TL301"
+    name = "unscoped-query"
+    severity = "error"
+    summary = "An ORM read, update or delete of a tenant-scoped model with no tenant predicate."
+    rationale = (
+        "`findUnique({ where: { id } })` on a tenant-scoped model returns any tenant's row to whoever "
+        "knows or guesses the id. Every read, update and delete of tenant data must be constrained "
+        "by the caller's tenant: the tenant field, a compound key containing it, a relation to the "
+        "tenant, a configured scope helper, or a client the RLS wrapper scoped. Check-then-act, "
+        "fetch-then-authorise, capability tokens and pass-through helpers are recognised and not "
+        "reported; where the filter cannot be read statically, the site is listed as unverified."
+    )
+    bad = with_files(
+        {
+            "app/api/projects/[id]/route.ts": (
+                'import { prisma } from "@/lib/prisma";\n'
+                'import { getResolvedTenantId } from "@/lib/tenant";\n\n'
+                "export async function GET(req: Request, { params }: { params: { id: string } }) {\n"
+                "  await getResolvedTenantId(req);\n"
+                "  const project = await prisma.project.findUnique({ where: { id: params.id } }); // expect: TL301\n"
+                "  return Response.json(project);\n"
+                "}\n"
+            ),
+        }
+    )
+    good = with_files(
+        {
+            "app/api/projects/[id]/route.ts": (
+                'import { prisma } from "@/lib/prisma";\n'
+                'import { getResolvedTenantId } from "@/lib/tenant";\n\n'
+                "export async function GET(req: Request, { params }: { params: { id: string } }) {\n"
+                "  const tenantId = await getResolvedTenantId(req);\n"
+                "  const project = await prisma.project.findFirst({ where: { id: params.id, tenantId } });\n"
+                "  return Response.json(project);\n"
+                "}\n"
+            ),
+        }
+    )
+
+    def check(self, tmap: TenancyMap) -> Iterator[Finding | Unverified]:
+        for facts in tmap.iter_files():
+            for q in facts.queries:
+                if q.action not in ("read", "update", "delete"):
+                    continue
+                info = tmap.entity(q.model)
+                if info is None or info.classification != "scoped" or q.rls_scoped or q.guarded_by:
+                    continue
+                if pins_tenant(tmap, info, q.where) or capability_lookup(info, q.where):
+                    continue
+                if q.pass_through:
+                    yield self.unverified(
+                        q.loc, "forwards its caller's criteria: scoped at the call sites"
+                    )
+                elif q.where is not None and q.where.unknown:
+                    yield self.unverified(q.loc, "the filter cannot be read statically")
+                else:
+                    what = "no filter" if q.where is None else "a filter without the tenant"
+                    yield self.finding(
+                        q.loc,
+                        f"{q.operation} on tenant-scoped '{info.name}' with {what}: any tenant's rows match",
+                    )

@@ -1,0 +1,64 @@
+"""TL302 unscoped-create: an ORM create/upsert of a tenant-scoped model that does not set the tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tenantlint.facts import Unverified
+from tenantlint.rule import Finding, Rule
+from tenantlint.tenancy import TenancyMap
+
+from ._code_evidence import pins_tenant
+from ._examples import with_files
+
+_ROUTE = (
+    'import { prisma } from "@/lib/prisma";\n'
+    'import { getResolvedTenantId } from "@/lib/tenant";\n\n'
+    "export async function POST(req: Request) {\n"
+    "  const tenantId = await getResolvedTenantId(req);\n"
+    "  const { name } = await req.json();\n"
+    "  const project = await prisma.project.create({ data: {DATA} });\n"
+    "  return Response.json(project);\n"
+    "}\n"
+)
+
+
+class UnscopedCreate(Rule):
+    code = "TL302"
+    name = "unscoped-create"
+    severity = "error"
+    summary = "An ORM create or upsert of a tenant-scoped model that does not set the tenant."
+    rationale = (
+        "A row created without its tenant either fails at the database, lands in whatever tenant "
+        "a column default or a stale session setting supplies, or — with a nullable column — "
+        "belongs to nobody. Set the tenant explicitly from the resolved tenant (`tenantId`, or "
+        "`tenant: { connect: … }`) on every create, createMany row and upsert."
+    )
+    bad = with_files(
+        {
+            "app/api/projects/route.ts": _ROUTE.replace("{DATA}", "{ name }").replace(
+                ");\n  return", "); // expect: TL302\n  return"
+            )
+        }
+    )
+    good = with_files({"app/api/projects/route.ts": _ROUTE.replace("{DATA}", "{ name, tenantId }")})
+
+    def check(self, tmap: TenancyMap) -> Iterator[Finding | Unverified]:
+        for facts in tmap.iter_files():
+            for q in facts.queries:
+                if q.action not in ("create", "upsert"):
+                    continue
+                info = tmap.entity(q.model)
+                if (
+                    info is None
+                    or info.classification != "scoped"
+                    or pins_tenant(tmap, info, q.data)
+                ):
+                    continue
+                if q.pass_through or q.data is None or q.data.unknown:
+                    yield self.unverified(q.loc, "the created data cannot be read statically")
+                else:
+                    yield self.finding(
+                        q.loc,
+                        f"{q.operation} of tenant-scoped '{info.name}' does not set the tenant",
+                    )

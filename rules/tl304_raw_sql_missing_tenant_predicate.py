@@ -1,0 +1,72 @@
+"""TL304 raw-sql-missing-tenant-predicate: static raw SQL on a tenant-scoped table without a tenant predicate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tenantlint.facts import Unverified
+from tenantlint.rule import Finding, Rule
+from tenantlint.tenancy import EntityInfo, TenancyMap
+
+from ._code_evidence import scoped_tables, sql_statements
+from ._examples import with_files
+
+_REPORT = (
+    'import { prisma } from "@/lib/prisma";\n\n'
+    "export async function renameProject(tenantId: string, id: string, name: string) {\n"
+    '  await prisma.$executeRaw`UPDATE "Project" SET name = ${name} WHERE id = ${id}{AND}`;{MARK}\n'
+    "}\n"
+)
+
+
+class RawSqlMissingTenantPredicate(Rule):
+    code = "TL304"
+    name = "raw-sql-missing-tenant-predicate"
+    severity = "error"
+    summary = "Static raw SQL, outside an RLS wrapper, that reads or writes a tenant-scoped table without a tenant predicate."
+    rationale = (
+        "Raw SQL skips every ORM-level guard. Without RLS, the only thing between one tenant's "
+        "request and another tenant's rows is the `WHERE tenant_id = …` the query spells out, for "
+        "every tenant-scoped table it reads or writes, joins included. Where RLS is in use, such "
+        "SQL is reported as TL303 instead."
+    )
+    bad = with_files(
+        {"lib/projects.ts": _REPORT.replace("{AND}", "").replace("{MARK}", " // expect: TL304")}
+    )
+    good = with_files(
+        {
+            "lib/projects.ts": _REPORT.replace("{AND}", ' AND "tenantId" = ${tenantId}').replace(
+                "{MARK}", ""
+            )
+        }
+    )
+
+    def check(self, tmap: TenancyMap) -> Iterator[Finding | Unverified]:
+        if tmap.rls_in_use:
+            return  # TL303 reports raw SQL outside the wrapper
+        for facts in tmap.iter_files():
+            for site in facts.raw_sql:
+                if site.rls_scoped or site.fragment or site.sql is None:
+                    continue
+                parsed, statements = sql_statements(tmap, site)
+                missing = sorted(
+                    {
+                        info.table
+                        for use, info in scoped_tables(tmap, statements)
+                        if not _has_tenant_column(tmap, use.predicate_columns, info)
+                    }
+                )
+                if missing:
+                    yield self.finding(
+                        site.loc, f"{site.api} on {', '.join(missing)} without a tenant predicate"
+                    )
+                elif not parsed:
+                    yield self.unverified(
+                        site.loc, "the SQL could not be parsed in the project's dialect"
+                    )
+
+
+def _has_tenant_column(tmap: TenancyMap, columns: tuple[str, ...], info: EntityInfo) -> bool:
+    t = info.tenant_field
+    names = {t.name, t.column} if t is not None else set()
+    return any(c in names or tmap.is_tenant_field(c) for c in columns)

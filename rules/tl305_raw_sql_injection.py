@@ -1,0 +1,59 @@
+"""TL305 raw-sql-injection: SQL built by interpolation or concatenation into an API that does not bind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tenantlint.rule import Finding, Rule
+from tenantlint.tenancy import TenancyMap
+
+from ._examples import with_files
+
+_SEARCH = (
+    'import { prisma } from "@/lib/prisma";\n\n'
+    "export async function searchProjects(tenantId: string, term: string) {\n"
+    "{BODY}"
+    "}\n"
+)
+
+
+class RawSqlInjection(Rule):
+    code = "TL305"
+    name = "raw-sql-injection"
+    severity = "error"
+    summary = (
+        "Raw SQL built by interpolation or concatenation into an API that does not bind values."
+    )
+    rationale = (
+        "`$queryRawUnsafe`, `Prisma.raw`, `pool.query` and `knex.raw` send their string as it is: a "
+        "value spliced in with `${…}` or `+` becomes SQL, and one crafted value reads or rewrites "
+        "every tenant's data, RLS settings included. Use the tagged template (`$queryRaw`…``) or "
+        "the API's parameter list so values are bound, never interpolated."
+    )
+    bad = with_files(
+        {
+            "lib/search.ts": _SEARCH.replace(
+                "{BODY}",
+                "  return prisma.$queryRawUnsafe( // expect: TL305\n"
+                "    `SELECT * FROM \"Project\" WHERE \"tenantId\" = '${tenantId}' AND name LIKE '%${term}%'`,\n"
+                "  );\n",
+            )
+        }
+    )
+    good = with_files(
+        {
+            "lib/search.ts": _SEARCH.replace(
+                "{BODY}",
+                '  return prisma.$queryRaw`SELECT * FROM "Project" WHERE "tenantId" = ${tenantId} AND name LIKE ${`%${term}%`}`;\n',
+            )
+        }
+    )
+
+    def check(self, tmap: TenancyMap) -> Iterator[Finding]:
+        for facts in tmap.iter_files():
+            for site in facts.raw_sql:
+                if site.injection:
+                    yield self.finding(
+                        site.loc,
+                        f"{site.api} receives SQL built from interpolated values: bind them instead",
+                    )

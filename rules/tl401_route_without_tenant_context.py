@@ -1,0 +1,92 @@
+"""TL401 route-without-tenant-context: a handler that touches tenant data without resolving the tenant."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from tenantlint.facts import Handler
+from tenantlint.rule import Finding, Rule
+from tenantlint.tenancy import TenancyMap
+
+from ._examples import with_files
+
+_ROUTE = (
+    'import { prisma } from "@/lib/prisma";\n'
+    'import { getResolvedTenantId, tenantFilter } from "@/lib/tenant";\n\n'
+    "export async function GET(req: Request) {{MARK}\n"
+    "{RESOLVE}"
+    "  const projects = await prisma.project.findMany({ where: tenantFilter(tenantId) });\n"
+    "  return Response.json(projects);\n"
+    "}\n"
+)
+
+
+class RouteWithoutTenantContext(Rule):
+    code = "TL401"
+    name = "route-without-tenant-context"
+    severity = "error"
+    summary = "An HTTP handler that touches tenant-scoped data without resolving the tenant through a resolver or guard."
+    rationale = (
+        "The tenant of a request must come from one trusted place — a configured resolver that "
+        "checks the session's membership, or a guard or middleware that does. A handler that reaches "
+        "tenant-scoped data (directly or through functions of its module) without one takes its "
+        "tenant from wherever the code happens to find it, and one forgotten check exposes every tenant."
+    )
+    bad = with_files(
+        {
+            "app/api/projects/route.ts": _ROUTE.replace("{MARK}", " // expect: TL401").replace(
+                "{RESOLVE}", '  const tenantId = req.headers.get("x-tenant") ?? "";\n'
+            )
+        }
+    )
+    good = with_files(
+        {
+            "app/api/projects/route.ts": _ROUTE.replace("{MARK}", "").replace(
+                "{RESOLVE}", "  const tenantId = await getResolvedTenantId(req);\n"
+            )
+        }
+    )
+
+    def check(self, tmap: TenancyMap) -> Iterator[Finding]:
+        middleware = [
+            (f.extra["middleware_context"], f.extra.get("middleware_matcher", "*"))
+            for f in tmap.iter_files()
+            if "middleware_context" in f.extra
+        ]
+        for facts in tmap.iter_files():
+            for h in facts.handlers:
+                if h.tenant_context is not None:
+                    continue
+                scoped = sorted(
+                    {
+                        info.name
+                        for m in h.models
+                        if (info := tmap.entity(m)) and info.classification == "scoped"
+                    }
+                )
+                if not scoped or any(_covers(matcher, h) for _, matcher in middleware):
+                    continue
+                yield self.finding(
+                    h.loc,
+                    f"{h.framework} handler {h.name} touches tenant-scoped {', '.join(scoped)} "
+                    "without resolving the tenant (no resolver, guard or middleware)",
+                )
+
+
+def _covers(matcher: str, handler: Handler) -> bool:
+    """Whether Next.js middleware with these `matcher` patterns runs for the handler's route."""
+    if matcher == "*":
+        return True
+    if handler.route is None or handler.framework not in ("next-app", "next-pages"):
+        return False
+    for pattern in matcher.split("\n"):
+        regex = re.sub(r":\w+\*", ".*", pattern)
+        regex = re.sub(r":\w+\+", ".+", regex)
+        regex = re.sub(r":\w+", "[^/]+", regex)
+        try:
+            if re.fullmatch(regex, handler.route) or re.fullmatch(regex, handler.route + "/"):
+                return True
+        except re.error:
+            return True  # a pattern we cannot read: do not claim the route is uncovered
+    return False

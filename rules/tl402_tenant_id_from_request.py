@@ -1,0 +1,57 @@
+"""TL402 tenant-id-from-request: a tenant id taken from the request and used to scope data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tenantlint.rule import Finding, Rule
+from tenantlint.tenancy import TenancyMap
+
+from ._examples import with_files
+
+_ROUTE = (
+    'import { prisma } from "@/lib/prisma";\n'
+    'import { getResolvedTenantId } from "@/lib/tenant";\n\n'
+    "export async function GET(req: Request) {\n"
+    "  await getResolvedTenantId(req);\n"
+    "  const { searchParams } = new URL(req.url);\n"
+    "{TENANT}"
+    "  const projects = await prisma.project.findMany({ where: { tenantId } });{MARK}\n"
+    "  return Response.json(projects);\n"
+    "}\n"
+)
+
+
+class TenantIdFromRequest(Rule):
+    code = "TL402"
+    name = "tenant-id-from-request"
+    severity = "error"
+    summary = "A tenant id taken from the request body, query, path or cookies and used to scope data or enter the RLS wrapper."
+    rationale = (
+        "Whoever sends the request chooses its body, query string, path and cookies. A tenant id "
+        "read from them and used as the query's tenant predicate — or handed to the RLS wrapper — "
+        "lets any signed-in user read another tenant's data by changing one value. Take the tenant "
+        "from the configured resolver, which checks the user's membership."
+    )
+    bad = with_files(
+        {
+            "app/api/projects/route.ts": _ROUTE.replace(
+                "{TENANT}", '  const tenantId = searchParams.get("tenantId");\n'
+            ).replace("{MARK}", " // expect: TL402")
+        }
+    )
+    good = with_files(
+        {
+            "app/api/projects/route.ts": _ROUTE.replace("  await getResolvedTenantId(req);\n", "")
+            .replace("{TENANT}", "  const tenantId = await getResolvedTenantId(req);\n")
+            .replace("{MARK}", "")
+        }
+    )
+
+    def check(self, tmap: TenancyMap) -> Iterator[Finding]:
+        for facts in tmap.iter_files():
+            for rt in facts.request_tenants:
+                yield self.finding(
+                    rt.loc,
+                    f"tenant id from {rt.source} is used as the {rt.sink}: resolve it instead",
+                )

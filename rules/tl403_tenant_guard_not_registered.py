@@ -1,0 +1,60 @@
+"""TL403 tenant-guard-not-registered: an ORM client created without the configured guard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tenantlint.rule import Finding, Rule
+from tenantlint.tenancy import TenancyMap
+
+from ._examples import SCHEMA
+
+_GUARD = (
+    'import type { PrismaClient } from "@prisma/client";\n\n'
+    "export function registerTenantGuard(client: PrismaClient) {\n"
+    "  return client.$extends({ query: { $allOperations: ({ args, query }) => query(args) } });\n"
+    "}\n"
+)
+
+
+class TenantGuardNotRegistered(Rule):
+    code = "TL403"
+    name = "tenant-guard-not-registered"
+    severity = "error"
+    summary = "An ORM client created without the project's configured tenant guard applied to it."
+    rationale = (
+        "A client-wide tenant guard (a Prisma extension or middleware that refuses unscoped "
+        "queries) protects only the clients it is installed on. A second `new PrismaClient()` — "
+        "in a script, a worker, a hot-reload branch — silently runs without it."
+    )
+    bad = {
+        "prisma/schema.prisma": SCHEMA,
+        "lib/guard.ts": _GUARD,
+        "lib/prisma.ts": (
+            'import { PrismaClient } from "@prisma/client";\n'
+            'import { registerTenantGuard } from "./guard";\n\n'
+            "export const prisma = registerTenantGuard(new PrismaClient());\n"
+            "export const reporting = new PrismaClient(); // expect: TL403\n"
+        ),
+    }
+    good = {
+        "prisma/schema.prisma": SCHEMA,
+        "lib/guard.ts": _GUARD,
+        "lib/prisma.ts": (
+            'import { PrismaClient } from "@prisma/client";\n'
+            'import { registerTenantGuard } from "./guard";\n\n'
+            "const base = new PrismaClient();\n"
+            "export const prisma = registerTenantGuard(base);\n"
+        ),
+    }
+
+    def check(self, tmap: TenancyMap) -> Iterator[Finding]:
+        if not any(f.guard_defined for f in tmap.iter_files()):
+            return
+        guards = ", ".join(tmap.config.guards)
+        for facts in tmap.iter_files():
+            for client in facts.clients:
+                if not client.guarded:
+                    yield self.finding(
+                        client.loc, f"{client.kind} created without the tenant guard ({guards})"
+                    )

@@ -1,0 +1,43 @@
+"""TL501 ambiguous-tenancy-flag: a tenancy flag read with a fallback default, or parsed loosely."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tenantlint.rule import Finding, Rule
+from tenantlint.tenancy import TenancyMap
+
+from ._examples import SCHEMA
+
+_FLAGS = "export const multiTenancy = {READ};{MARK}\n"
+
+
+class AmbiguousTenancyFlag(Rule):
+    code = "TL501"
+    name = "ambiguous-tenancy-flag"
+    severity = "warning"
+    summary = "A tenancy flag read with a fallback default, or parsed loosely, so unset or mistyped values pass silently."
+    rationale = (
+        "A flag that switches multi-tenancy must fail closed. `process.env.FLAG ?? 'true'` hides a "
+        "missing variable, `!== 'false'` turns `'no'` or `'False'` into on, and `Boolean(…)` turns "
+        "`'false'` into true. Parse the flag strictly (exactly `'true'` or `'false'`) and refuse to "
+        "start on anything else."
+    )
+    bad = {
+        "prisma/schema.prisma": SCHEMA,
+        "lib/flags.ts": _FLAGS.replace(
+            "{READ}", 'process.env.MULTI_TENANCY_ENABLED !== "false"'
+        ).replace("{MARK}", " // expect: TL501"),
+    }
+    good = {
+        "prisma/schema.prisma": SCHEMA,
+        "lib/flags.ts": _FLAGS.replace(
+            "{READ}", 'process.env.MULTI_TENANCY_ENABLED === "true"'
+        ).replace("{MARK}", ""),
+    }
+
+    def check(self, tmap: TenancyMap) -> Iterator[Finding]:
+        for facts in tmap.iter_files():
+            for flag in facts.flags:
+                if flag.problem is not None:
+                    yield self.finding(flag.loc, f"tenancy flag {flag.flag} {flag.problem}")
