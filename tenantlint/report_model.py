@@ -39,6 +39,16 @@ class SuppressedFinding(BaseModel):
     reason: str
 
 
+class JsonDocument(BaseModel):
+    """The `--format json` document; its JSON schema is `JsonDocument.model_json_schema()`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool: ToolInfo
+    findings: list[Finding]
+    summary: Summary
+
+
 class Report(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 

@@ -102,3 +102,15 @@ def test_output_file(root: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(root), "--format", "json", "-o", str(out)])
     assert result.exit_code == 1 and result.stdout == ""
     assert json.loads(out.read_text())["summary"]["findings"] == 1
+
+
+def test_json_validates_against_the_schema_of_the_pydantic_models(root: Path) -> None:
+    import jsonschema
+
+    from tenantlint.report_model import JsonDocument
+
+    doc = json.loads(render(root, "json"))
+    jsonschema.validate(doc, JsonDocument.model_json_schema())
+    doc["findings"][0]["line"] = "seven"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, JsonDocument.model_json_schema())

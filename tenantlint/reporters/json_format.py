@@ -1,15 +1,14 @@
-"""JSON, exactly SPEC's shape: tool, findings, summary."""
+"""JSON, exactly SPEC's shape: tool, findings, summary (schema: `JsonDocument`)."""
 
 from __future__ import annotations
 
 import json
 
-from tenantlint.report_model import Report
+from tenantlint.report_model import JsonDocument, Report
 
 
 class JsonReporter:
     def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str:
-        data = report.model_dump(
-            include={"tool", "findings", "summary"}, exclude={"findings": {"__all__": {"snippet"}}}
-        )
+        doc = JsonDocument(tool=report.tool, findings=report.findings, summary=report.summary)
+        data = doc.model_dump(exclude={"findings": {"__all__": {"snippet"}}})
         return json.dumps(data, indent=2) + "\n"
