@@ -198,3 +198,53 @@ def explain(rule: str) -> None:
     if found is None:
         raise UserError(f"unknown rule code or name '{rule}' (see `tenantlint rules`)")
     click.echo(rule_markdown(found), nl=False)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to FILE.")
+@click.option("--format", "fmt", default="html", type=click.Choice(["html", "markdown", "json"]))
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="Config file to use."
+)
+@click.option("--json-schema", is_flag=True, help="Print the JSON schema of --format json.")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), help="Parallel workers (default: CPU cores)."
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the fact cache.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
+def report(
+    path: Path | None,
+    output: Path | None,
+    fmt: str,
+    config_file: Path | None,
+    json_schema: bool,
+    jobs: int | None,
+    no_cache: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Write the audit report of the project at PATH (default: "."): tenancy map, coverage,
+    findings, unverified sites and suppressions. Exits 0 whatever it finds."""
+    from tenantlint import report as audit
+
+    click.get_current_context().meta[VERBOSE] = verbose
+    if json_schema:
+        write_output(audit.schema_text(), output)
+        return
+    from tenantlint.engine import load_project, run
+
+    target = path or Path.cwd()
+    project = load_project([target], config_file)
+    result = run(
+        project,
+        [target],
+        verbose=verbose,
+        jobs=jobs,
+        use_cache=not no_cache,
+        progress=not quiet,
+    )
+    write_output(audit.render(result, fmt), output)
+    if output is not None and not quiet:
+        click.echo(f"tenantlint: wrote {output}", err=True)
