@@ -131,7 +131,8 @@ class TenancyMap:
                 f
                 for f in fields
                 if (f.name in self.config.tenant_fields or f.column in self.config.tenant_fields)
-                and f.relation is None
+                # a Prisma relation field is not the column; an SQL/Django FK column is
+                and (f.relation is None or f.column in f.relation.fields)
             ),
             None,
         )
