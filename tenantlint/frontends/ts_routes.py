@@ -189,7 +189,7 @@ def _exported(export: Node) -> Iterator[tuple[str, Node]]:
 _SOURCE = re.compile(
     r"\b(?:req|request|ctx\.request|c\.req)\s*\.\s*(?:body|query|params|cookies)\b"
     r"|\.\s*(?:json|formData)\s*\(\s*\)"
-    r"|\bsearchParams\s*\.\s*get\s*\("
+    r"|\b(?:searchParams|formData)\s*\.\s*get\s*\("
     r"|\bcookies\s*\(\s*\)\s*\.\s*get\s*\("
     r"|\bc\s*\.\s*req\s*\.\s*(?:param|query)\s*\("
     r"|\bheaders\s*(?:\(\s*\))?\s*\.\s*get\s*\(\s*['\"](?P<header>[\w-]+)['\"]"

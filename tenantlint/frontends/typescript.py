@@ -1,8 +1,9 @@
 """The TypeScript/JavaScript front end (tree-sitter): Prisma calls, raw SQL, the RLS wrapper,
 handlers, request tenant ids, client guards, tenancy flags and default-tenant fallbacks.
 
-Speed: a byte-level prefilter skips files that cannot hold facts (only suppression comments are
-read from them); the tree is searched with compiled tree-sitter queries, never walked node by
+Speed: every file is parsed (tree-sitter is fast; TL001 needs it), but a byte-level prefilter
+skips the analysis of files that cannot hold facts (only suppression comments and syntax errors
+are read from them); the tree is searched with compiled tree-sitter queries, never walked node by
 node in Python; positions are computed only for nodes that become facts.
 """
 
@@ -62,16 +63,13 @@ class TypeScriptFrontEnd:
         data = text.encode("utf-8")
         if _minified_or_generated(data):
             return FileFacts(path=path, frontend=self.name)
-        parse_all = _prefilter(_names(config)).search(data) is not None or _route_file(path)
-        if not parse_all and b"tenantlint" not in data:
-            return FileFacts(path=path, frontend=self.name)
         from tenantlint.frontends.ts_syntax import Source
 
         tree = _parser(_grammar(path)).parse(data)
         src = Source(path, data, tree)
         comments = _comments(src) if b"tenantlint" in data else ()
         errors = _parse_errors(src)
-        if not parse_all:
+        if _prefilter(_names(config)).search(data) is None and not _route_file(path):
             return FileFacts(path=path, frontend=self.name, comments=comments, parse_errors=errors)
         return _Analysis(src, config).facts(comments, errors)
 
@@ -176,15 +174,13 @@ def _parse_errors(src: Source) -> tuple[ParseError, ...]:
     if not src.root.has_error:
         return ()
     stack = [src.root]
-    while stack:
+    while stack:  # depth first, in source order
         node = stack.pop()
-        for child in reversed(node.children):
-            if child.is_error or child.is_missing:
-                if not _in_type_context(child):
-                    return (_error(src, child),)
-            elif child.has_error:
-                stack.append(child)
-                break  # depth first, in source order: continue with this child
+        if node.is_error or node.is_missing:
+            if not _in_type_context(node):
+                return (_error(src, node),)
+            continue
+        stack.extend(c for c in reversed(node.children) if c.has_error or c.is_missing)
     return ()
 
 
@@ -554,14 +550,13 @@ class _Analysis:
                         source = self._request_source(value)
                         if source is not None:
                             yield RequestTenant(loc=self.src.loc(value), source=source, sink=side)
+        sinks = self.wrappers | set(self.config.scope_helpers)
         for call in self.named_calls:
-            if _name(call) in self.wrappers:
-                args = call_args(call)
-                source = self._request_source(args[0]) if args else None
-                if source is not None:
-                    yield RequestTenant(
-                        loc=self.src.loc(args[0]), source=source, sink=f"{_name(call)} argument"
-                    )
+            name = _name(call)
+            args = call_args(call) if name in sinks else []
+            source = self._request_source(args[0]) if args else None
+            if source is not None:
+                yield RequestTenant(loc=self.src.loc(args[0]), source=source, sink=f"{name} argument")
 
     # --- clients, flags, fallbacks, middleware ---------------------------------------------------
 
