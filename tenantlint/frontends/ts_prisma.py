@@ -140,7 +140,7 @@ class PrismaCall:
         """Follow `const x = {…}` bindings to the object they hold."""
         node = unwrap(node)
         for _ in range(4):
-            if node.type != "identifier":
+            if node.type not in ("identifier", "shorthand_property_identifier"):
                 break
             bound = self.src.resolve(node)
             if bound is None:

@@ -84,7 +84,9 @@ def root_identifier(node: Node) -> str | None:
         if inner is None:
             return None
         node = unwrap(inner)
-    return text(node) if node.type in ("identifier", "this") else None
+    return (
+        text(node) if node.type in ("identifier", "shorthand_property_identifier", "this") else None
+    )
 
 
 def function_name(fn: Node) -> str | None:

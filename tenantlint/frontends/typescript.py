@@ -267,10 +267,14 @@ class _Analysis:
             settings=tuple(w for _, ws in raw_sites for w in ws),
             handlers=tuple(handlers),
             request_tenants=tuple(self._request_tenants()),
-            clients=tuple(self._clients(caps.get("new", []))),
+            clients=tuple(self._clients(_unique(caps.get("new", [])))),
             guard_defined=self._guard_defined(),
-            flags=tuple(self._flags(caps.get("flag", []), caps.get("envpattern", []))),
-            fallbacks=tuple(self._fallbacks(caps.get("fallback", []), caps.get("default", []))),
+            flags=tuple(
+                self._flags(_unique(caps.get("flag", [])), _unique(caps.get("envpattern", [])))
+            ),
+            fallbacks=tuple(
+                self._fallbacks(_unique(caps.get("fallback", [])), _unique(caps.get("default", [])))
+            ),
             extra=self._middleware(),
         )
 
@@ -556,7 +560,9 @@ class _Analysis:
             args = call_args(call) if name in sinks else []
             source = self._request_source(args[0]) if args else None
             if source is not None:
-                yield RequestTenant(loc=self.src.loc(args[0]), source=source, sink=f"{name} argument")
+                yield RequestTenant(
+                    loc=self.src.loc(args[0]), source=source, sink=f"{name} argument"
+                )
 
     # --- clients, flags, fallbacks, middleware ---------------------------------------------------
 
