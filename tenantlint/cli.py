@@ -248,3 +248,19 @@ def report(
     write_output(audit.render(result, fmt), output)
     if output is not None and not quiet:
         click.echo(f"tenantlint: wrote {output}", err=True)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path, exists=True))
+@click.option("--force", is_flag=True, help="Replace an existing tenantlint configuration.")
+def init(path: Path | None, force: bool) -> None:
+    """Detect the project's tenancy (ORMs, tenant column, root model, RLS wrapper, resolvers)
+    and write a starter config: [tool.tenantlint] in pyproject.toml, else tenantlint.toml."""
+    from tenantlint.init import init as run_init
+
+    target, found = run_init(path or Path.cwd(), force)
+    for note in found.notes:
+        click.echo(f"  {note}")
+    click.echo(
+        f"tenantlint: wrote the configuration to {target.name}; review it, then run `tenantlint check`"
+    )

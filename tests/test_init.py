@@ -1,0 +1,184 @@
+"""`tenantlint init`: detection, where the config goes, and never clobbering without --force."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tenantlint.cli import main
+from tenantlint.config import find_config_file, load_config
+
+PRISMA = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Organization {
+  id   String @id @default(cuid())
+  name String
+}
+
+model User {
+  id    String @id @default(cuid())
+  email String @unique
+}
+
+model Project {
+  id     String       @id @default(cuid())
+  orgId  String
+  org    Organization @relation(fields: [orgId], references: [id])
+  teamId String?
+  name   String
+}
+
+model Invoice {
+  id     String       @id @default(cuid())
+  orgId  String
+  org    Organization @relation(fields: [orgId], references: [id])
+  number Int
+}
+"""
+
+TS = """import { prisma } from "./prisma";
+
+export async function withOrg<T>(orgId: string, fn: (tx: any) => Promise<T>): Promise<T> {
+  return prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT set_config('app.org_id', ${orgId}, true)`;
+    return fn(tx);
+  });
+}
+
+export async function getCurrentOrgId(req: Request): Promise<string> {
+  return req.headers.get("x-org") ?? "";
+}
+
+export function orgScope(orgId: string) {
+  return { orgId };
+}
+"""
+
+SQLALCHEMY = """from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    title: Mapped[str] = mapped_column(String(100))
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+
+
+def get_workspace_for_request(request):
+    return request.state.workspace
+"""
+
+PYPROJECT = '[project]\nname = "app"\n\n[tool.other]\nkey = 1\n'
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    (root / ".git").mkdir(exist_ok=True)  # the project root
+    return root
+
+
+def init(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["init", str(root), *args])
+
+
+@pytest.fixture
+def prisma_app(tmp_path: Path) -> Path:
+    return write(
+        tmp_path,
+        {"prisma/schema.prisma": PRISMA, "src/lib/org.ts": TS, "pyproject.toml": PYPROJECT},
+    )
+
+
+def test_detects_prisma_project_and_appends_to_pyproject(prisma_app: Path) -> None:
+    res = init(prisma_app)
+    assert res.exit_code == 0, res.output
+    text = (prisma_app / "pyproject.toml").read_text()
+    assert text.startswith(PYPROJECT)  # appended, nothing else touched
+    assert not (prisma_app / "tenantlint.toml").exists()
+    cfg = load_config(prisma_app / "pyproject.toml")
+    assert cfg.tenant_fields == ("orgId",)
+    assert cfg.tenant_models == ("Organization",)
+    assert cfg.rls_wrappers == ("withOrg",)
+    assert cfg.tenant_resolvers == ("getCurrentOrgId",)
+    assert cfg.scope_helpers == ("orgScope",)
+    assert "tenant column: orgId — on 2 of" in res.output
+    assert "(other candidates: team (1))" in res.output
+    assert "tenant root: Organization" in res.output
+    assert "withOrg — they write a session setting" in res.output
+    assert find_config_file(prisma_app) == prisma_app / "pyproject.toml"
+
+
+def test_existing_config_is_never_overwritten_without_force(prisma_app: Path) -> None:
+    assert init(prisma_app).exit_code == 0
+    before = (prisma_app / "pyproject.toml").read_text()
+    res = init(prisma_app)
+    assert res.exit_code == 2
+    assert "exists already (use --force" in res.output
+    assert (prisma_app / "pyproject.toml").read_text() == before
+
+
+def test_force_replaces_only_the_tenantlint_table(prisma_app: Path) -> None:
+    pyproject = prisma_app / "pyproject.toml"
+    pyproject.write_text(
+        PYPROJECT
+        + '\n[tool.tenantlint]\ntenant-fields = ["old"]\n\n[tool.tenantlint.severity]\nTL101 = "info"\n\n'
+        "[tool.after]\nx = 2\n"
+    )
+    res = init(prisma_app, "--force")
+    assert res.exit_code == 0, res.output
+    text = pyproject.read_text()
+    assert text.count("[tool.tenantlint]") == 1
+    assert '"old"' not in text and "[tool.tenantlint.severity]" not in text
+    assert "[tool.other]\nkey = 1" in text and "[tool.after]\nx = 2" in text
+    assert load_config(pyproject).tenant_fields == ("orgId",)
+
+
+def test_writes_tenantlint_toml_without_pyproject(tmp_path: Path) -> None:
+    root = write(tmp_path, {"app/models.py": SQLALCHEMY})
+    res = init(root)
+    assert res.exit_code == 0, res.output
+    cfg = load_config(root / "tenantlint.toml")
+    assert cfg.tenant_fields == ("workspace_id",)
+    assert cfg.tenant_models == ("workspaces",) or cfg.tenant_models == ("Workspace",)
+    assert cfg.tenant_resolvers == ("get_workspace_for_request",)
+    assert "sqlalchemy (3 tables)" in res.output
+
+
+def test_force_overwrites_an_existing_tenantlint_toml(tmp_path: Path) -> None:
+    root = write(
+        tmp_path, {"prisma/schema.prisma": PRISMA, "tenantlint.toml": 'tenant-fields = ["x"]\n'}
+    )
+    assert init(root).exit_code == 2
+    assert init(root, "--force").exit_code == 0
+    assert load_config(root / "tenantlint.toml").tenant_fields == ("orgId",)
+
+
+def test_nothing_detected_keeps_defaults(tmp_path: Path) -> None:
+    root = write(tmp_path, {"README.md": "hello\n"})
+    res = init(root)
+    assert res.exit_code == 0, res.output
+    assert "no tenant-like foreign-key column found" in res.output
+    assert load_config(root / "tenantlint.toml").tenant_fields == ("tenantId", "tenant_id")
