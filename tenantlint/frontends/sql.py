@@ -232,7 +232,7 @@ class _Reader:
         except PgParseError as exc:
             where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
             at = stmt.loc(_char_offset(stmt.chunk.text, where), 1)
-            message = f"SQL syntax error: {exc.args[0]}"
+            message = str(exc.args[0])
             self.errors.append(
                 ParseError(
                     loc=at.model_copy(update={"line": stmt.statement_loc().line}), message=message
