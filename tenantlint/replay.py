@@ -26,10 +26,33 @@ class TableState:
 
 
 def migration_order(files: list[FileFacts]) -> list[FileFacts]:
-    """Migration files sorted by their key (folder/file name, timestamps first), then path."""
-    return sorted(
+    """Migration files sorted by their key (folder/file name, timestamps first), then path.
+
+    Files that name their predecessors (Alembic `down_revision`, Django `dependencies`: the
+    Python front end's `extra["migration_id"]` / `extra["migration_deps"]`) then come after
+    them: a stable topological order, since their file names do not order them.
+    """
+    ordered = sorted(
         (f for f in files if f.migration), key=lambda f: (f.migration_key or (f.path,), f.path)
     )
+    ids = {f.extra["migration_id"]: f for f in ordered if "migration_id" in f.extra}
+    if not ids:
+        return ordered
+    out: list[FileFacts] = []
+    placed: set[str] = set()
+
+    def place(f: FileFacts, stack: frozenset[str]) -> None:
+        if f.path in placed or f.path in stack:
+            return
+        for dep in filter(None, f.extra.get("migration_deps", "").split(",")):
+            if dep in ids:
+                place(ids[dep], stack | {f.path})
+        placed.add(f.path)
+        out.append(f)
+
+    for f in ordered:
+        place(f, frozenset())
+    return out
 
 
 def replay(files: list[FileFacts]) -> dict[str, TableState]:
