@@ -264,3 +264,96 @@ def init(path: Path | None, force: bool) -> None:
     click.echo(
         f"tenantlint: wrote the configuration to {target.name}; review it, then run `tenantlint check`"
     )
+
+
+@main.command("db-audit")
+@click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    help="PostgreSQL URL or conninfo (default: $DATABASE_URL). Its password is never printed.",
+)
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="Config file to use."
+)
+@click.option(
+    "--schema",
+    "schemas",
+    multiple=True,
+    help="Audit only this schema (repeatable; default: every non-system schema).",
+)
+@click.option(
+    "--compare-migrations",
+    "compare",
+    is_flag=False,
+    flag_value=".",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Also report drift between the database and the migrations of the project at PATH "
+    '(default ".").',
+)
+@click.option("--select", callback=_csv, help="Rules to enable, replacing the defaults.")
+@click.option("--extend-select", callback=_csv, help="Rules to enable on top of the selection.")
+@click.option("--ignore", callback=_csv, help="Rules to disable.")
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    type=click.Choice(["text", "json", "sarif", "github", "junit", "markdown"]),
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to FILE.")
+@click.option(
+    "--fail-on",
+    default="warning",
+    type=click.Choice(["error", "warning", "never"]),
+    show_default=True,
+)
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
+def db_audit(
+    database_url: str | None,
+    config_file: Path | None,
+    schemas: tuple[str, ...],
+    compare: Path | None,
+    select: list[str] | None,
+    extend_select: list[str] | None,
+    ignore: list[str] | None,
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    verbose: bool,
+) -> None:
+    """Audit a live PostgreSQL database: tables, RLS, policies, and the connecting role.
+    Findings are reported at `db:<schema>.<table>`."""
+    from tenantlint import dbaudit
+    from tenantlint.engine import RunResult, _fingerprinted, load_project
+    from tenantlint.facts import FileFacts
+    from tenantlint.registry import load_registry
+    from tenantlint.report_model import build_report
+    from tenantlint.reporters import get_reporter
+    from tenantlint.rule import SEVERITY_RANK
+
+    ctx = click.get_current_context()
+    ctx.meta[VERBOSE] = verbose
+    if not database_url:
+        raise UserError("db-audit needs a database: --database-url URL or $DATABASE_URL")
+    project = load_project([compare or Path.cwd()], config_file)
+    cfg = project.config
+    enabled = load_registry().resolve(
+        select if select is not None else cfg.select,
+        [*cfg.extend_select, *(extend_select or ())],
+        [*cfg.ignore, *(ignore or ())],
+    )
+    catalog = dbaudit.read_catalog(database_url, schemas)
+    migrations: dict[str, FileFacts] = {}
+    if project.config_path is not None or compare is not None:  # never scan a stray directory
+        cfg, migrations = dbaudit.project_context(project.root, cfg)
+    audited = dbaudit.audit(catalog, cfg, enabled, migrations if compare is not None else None)
+    result = RunResult(project, audited.tmap, enabled, files_scanned=len(catalog.files))
+    result.findings = _fingerprinted(audited.findings)
+    write_output(
+        get_reporter(fmt).render(build_report(result), statistics=False, quiet=True), output
+    )
+    threshold = SEVERITY_RANK.get(fail_on)
+    failing = threshold is not None and any(
+        SEVERITY_RANK[f.severity] >= threshold for f in result.findings
+    )
+    ctx.exit(EXIT_FINDINGS if failing else EXIT_OK)

@@ -99,7 +99,8 @@ def analyse(node: Any, table: str) -> tuple[tuple[Tie, ...], tuple[str, ...]]:
 
 
 def _name(funcname: Any) -> str:
-    return ".".join(s.sval for s in funcname or ())
+    """A function's name; `public.` dropped, as the catalog prints it when it is on the path."""
+    return ".".join(s.sval for s in funcname or ()).removeprefix("public.")
 
 
 def _ties(node: Any, table: str) -> set[Tie]:
@@ -213,9 +214,11 @@ def _user_function(node: Any) -> bool:
 def _setting_name(call: Any) -> str | None:
     from pglast import ast
 
-    args = call.args or ()
-    if args and isinstance(args[0], ast.A_Const) and isinstance(args[0].val, ast.String):
-        return str(args[0].val.sval).lower()
+    arg = (call.args or (None,))[0]
+    while isinstance(arg, ast.TypeCast):  # the catalog's `'app.x'::text`
+        arg = arg.arg
+    if isinstance(arg, ast.A_Const) and isinstance(arg.val, ast.String):
+        return str(arg.val.sval).lower()
     return None
 
 

@@ -1,0 +1,277 @@
+"""Against a real PostgreSQL server: the fixtures' migrations applied to a throwaway database must
+leave the catalog exactly as the SQL front end replayed them, and `db-audit` must report the
+fixtures' planted RLS defects — and nothing on a database where every tenant table is secured."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from support import expected_markers
+from tenantlint.cli import main
+from tenantlint.engine import load_project
+from tenantlint.facts import FileFacts
+from tenantlint.frontends.sql import SqlFrontEnd
+from tenantlint.frontends.sql_scan import scan
+from tenantlint.replay import TableState, migration_order, replay
+
+psycopg = pytest.importorskip("psycopg")
+
+URL = os.environ.get("TENANTLINT_TEST_DATABASE_URL")
+needs_db = pytest.mark.skipif(not URL, reason="TENANTLINT_TEST_DATABASE_URL is not set")
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+RLS_CODES = {"TL201", "TL202", "TL203", "TL204"}
+
+# What a Supabase database provides before any project migration runs.
+SUPABASE_PREAMBLE = """
+CREATE SCHEMA auth;
+CREATE SCHEMA extensions;
+CREATE TABLE auth.users (id uuid PRIMARY KEY);
+CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS
+  $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$;
+CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS
+  $$ SELECT nullif(current_setting('request.jwt.claim.role', true), '') $$;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
+    CREATE ROLE authenticated NOLOGIN;
+  END IF;
+END $$;
+"""
+
+
+def _url(dbname: str, role: str | None = None) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(URL)
+    params["dbname"] = dbname
+    if role:
+        params["options"] = f"-c role={role}"
+    return str(psycopg.conninfo.make_conninfo(**params))
+
+
+# Cluster-wide roles the fixtures' migrations create; dropped again when a test made them.
+FIXTURE_ROLES = ("authenticated", "reporting")
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A uniquely named database, dropped afterwards (with the roles its test created)."""
+    name = f"tenantlint_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(URL, autocommit=True) as admin:
+        had = _roles(admin)
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        with psycopg.connect(URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for role in _roles(admin) - had:
+                admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def _roles(conn: Any) -> set[str]:
+    rows = conn.execute(
+        "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [list(FIXTURE_ROLES)]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def migration_files(project: Path) -> list[FileFacts]:
+    cfg = load_project([project]).config
+    frontend = SqlFrontEnd()
+    files = [
+        frontend.parse(p.relative_to(project).as_posix(), p.read_text(encoding="utf-8"), cfg)
+        for p in sorted(project.rglob("*.sql"))
+    ]
+    return migration_order(files)
+
+
+def apply(dbname: str, project: Path, preamble: str = "") -> set[tuple[str, int]]:
+    """Run every migration statement in migration order, one by one; return the statements
+    PostgreSQL rejected as (path, line)."""
+    rejected: set[tuple[str, int]] = set()
+    with psycopg.connect(_url(dbname), autocommit=True) as conn:
+        if preamble:
+            conn.execute(preamble)
+        for facts in migration_files(project):
+            text = (project / facts.path).read_text(encoding="utf-8")
+            for chunk in scan(text)[0]:
+                try:
+                    conn.execute(chunk.text)
+                except psycopg.errors.SyntaxError:
+                    rejected.add((facts.path, chunk.line))
+    return rejected
+
+
+def catalog_states(dbname: str) -> dict[str, TableState]:
+    from tenantlint.dbaudit import read_catalog
+
+    catalog = read_catalog(_url(dbname), ("public",))
+    return replay(list(catalog.files.values()))
+
+
+def summary(state: TableState, tenant_fields: tuple[str, ...]) -> dict[str, Any]:
+    """What the differential test compares, table by table."""
+    ent = state.entity
+    return {
+        "rls": (state.rls_enabled, state.rls_forced),
+        "policies": sorted(
+            (p.name, p.command, p.permissive, p.using_ties, p.check_ties, p.settings_read)
+            for p in state.policies.values()
+        ),
+        "unique": sorted(
+            (i.fields, i.primary, i.partial) for i in ent.indexes if i.unique and not i.expression
+        ),
+        "tenant_not_null": sorted(
+            (f.column, not f.optional) for f in ent.fields if f.column in tenant_fields
+        ),
+    }
+
+
+@needs_db
+@pytest.mark.parametrize(
+    ("fixture", "preamble"), [("next-prisma-rls", ""), ("supabase-sql", SUPABASE_PREAMBLE)]
+)
+def test_catalog_equals_replayed_migrations(fixture: str, preamble: str) -> None:
+    project = FIXTURES / fixture
+    cfg = load_project([project]).config
+    files = migration_files(project)
+    replayed = replay(files)
+    with fresh_database() as db:
+        rejected = apply(db, project, preamble)
+        live = catalog_states(db)
+    # PostgreSQL rejects exactly the statements the front end reports as TL001 …
+    assert rejected == {(f.path, e.loc.line) for f in files for e in f.parse_errors}
+    # … and leaves each table as the replay does.
+    assert sorted(live) == sorted(replayed)
+    for table in replayed:
+        expected = summary(replayed[table], cfg.tenant_fields)
+        assert summary(live[table], cfg.tenant_fields) == expected, table
+
+
+def _db_audit(dbname: str, *args: str, role: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+    result = CliRunner().invoke(
+        main, ["db-audit", "--database-url", _url(dbname, role), "--format", "json", *args]
+    )
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)["findings"]
+
+
+@contextmanager
+def app_role(dbname: str) -> Iterator[str]:
+    """A role without superuser or BYPASSRLS, owning nothing, for the app's connection."""
+    name = f"tenantlint_app_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_url(dbname), autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{name}" NOLOGIN NOSUPERUSER NOBYPASSRLS')
+    try:
+        yield name
+    finally:
+        with psycopg.connect(_url(dbname), autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{name}"; DROP ROLE "{name}"')
+
+
+@needs_db
+def test_db_audit_reports_planted_rls_defects() -> None:
+    project = FIXTURES / "next-prisma-rls"
+    # TL205 needs the wrapper's side (TypeScript): the database alone cannot show it.
+    planted = {
+        (table_of(path, line), code)
+        for path, line, code in expected_markers(project, RLS_CODES)
+        if path.endswith(".sql")
+    }
+    with fresh_database() as db:
+        apply(db, project)
+        with app_role(db) as role:
+            code, findings = _db_audit(
+                db, "--config", str(project / "tenantlint.toml"), "--select", "TL2", role=role
+            )
+        _, as_superuser = _db_audit(
+            db, "--config", str(project / "tenantlint.toml"), "--select", "TL2"
+        )
+    assert code == 1
+    assert {(f["path"], f["rule"]) for f in findings if f["rule"].startswith("TL2")} == planted
+    bypass = {f["path"] for f in as_superuser if "bypasses row level security" in f["message"]}
+    secured = {
+        f"db:public.{t}"
+        for t in (
+            "memberships",
+            "projects",
+            "tasks",
+            "comments",
+            "documents",
+            "invoices",
+            "api_keys",
+        )
+    }
+    assert bypass == secured
+
+
+def table_of(path: str, line: int) -> str:
+    """The `db:` path of the table a marked migration line is about."""
+    text = (FIXTURES / "next-prisma-rls" / path).read_text(encoding="utf-8").splitlines()[line - 1]
+    name = text.split('"')[1]
+    if text.startswith("CREATE POLICY"):
+        name = text.split('"')[3]
+    return f"db:public.{name}"
+
+
+SECURED_SCHEMA = """
+CREATE TABLE tenants (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
+CREATE TABLE notes (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  tenant_id uuid NOT NULL REFERENCES tenants (id),
+  body text
+);
+CREATE INDEX notes_tenant_idx ON notes (tenant_id);
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notes FORCE ROW LEVEL SECURITY;
+CREATE POLICY notes_tenant ON notes
+  USING (tenant_id = current_setting('app.tenant_id')::uuid);
+"""
+
+
+@needs_db
+def test_db_audit_is_clean_on_a_secured_database(tmp_path: Path) -> None:
+    (tmp_path / "tenantlint.toml").write_text('tenant-models = ["tenants"]\n', encoding="utf-8")
+    with fresh_database() as db:
+        with psycopg.connect(_url(db), autocommit=True) as conn:
+            conn.execute(SECURED_SCHEMA)
+        with app_role(db) as role:
+            code, findings = _db_audit(db, "--config", str(tmp_path / "tenantlint.toml"), role=role)
+    assert findings == []
+    assert code == 0
+
+
+@needs_db
+def test_compare_migrations_reports_drift() -> None:
+    project = FIXTURES / "next-prisma-rls"
+    with fresh_database() as db:
+        apply(db, project)
+        args = ("--compare-migrations", str(project), "--select", "TL2")
+        _, before = _db_audit(db, *args)
+        with psycopg.connect(_url(db), autocommit=True) as conn:
+            conn.execute('ALTER TABLE "projects" NO FORCE ROW LEVEL SECURITY')
+            conn.execute('DROP POLICY "tasks_tenant_isolation" ON "tasks"')
+        _, after = _db_audit(db, *args)
+    drift = [f for f in after if "drift" in f["message"]]
+    assert not [f for f in before if "drift" in f["message"]]
+    assert {(f["path"], f["rule"]) for f in drift} == {
+        ("db:public.projects", "TL202"),
+        ("db:public.tasks", "TL203"),
+    }
+
+
+def test_unreachable_database_is_one_line_without_password() -> None:
+    result = CliRunner().invoke(
+        main, ["db-audit", "--database-url", "postgresql://app:s3cr3t-pw@127.0.0.1:1/nope"]
+    )
+    assert result.exit_code == 2
+    assert "s3cr3t-pw" not in result.output
+    assert result.output.count("\n") == 1 and "cannot read the database" in result.output
