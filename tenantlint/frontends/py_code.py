@@ -46,6 +46,7 @@ _SA_BUILDERS = {"select": "read", "update": "update", "delete": "delete", "inser
 _SA_FILTERS = ("filter", "where", "filter_by", "get")
 _DJ_CREATE = ("create", "get_or_create", "update_or_create", "bulk_create")
 _DJ_FILTER = ("filter", "get", "get_or_create", "update_or_create", "first", "last")
+_DJ_SHORTCUTS = ("get_object_or_404", "get_list_or_404")
 _DJ_SUFFIX = re.compile(r"__(exact|iexact|in)$")
 _EXECUTE = ("execute", "executemany", "exec_driver_sql", "executescript")
 _DB_RECEIVER = re.compile(r"(^|_)(cursor|cur|conn|connection|session|db|engine|tx|txn|c)$", re.I)
@@ -127,6 +128,7 @@ class CodeVisitor(cst.CSTVisitor):
         self.done_funcs: list[FuncCtx] = []
         self.consumed: set[int] = set()
         self.with_items: set[int] = set()
+        self.anchor: cst.Call | None = None  # the query being read: sinks are located after it
         self.loose: set[int] = set()
         self.rls_depth = 0
         self.txn_depth = 0
@@ -392,13 +394,22 @@ class CodeVisitor(cst.CSTVisitor):
     # --- ORM queries -------------------------------------------------------------------------
 
     def _query(self, call: cst.Call) -> bool:
+        self.anchor = call
         root, steps = _unroll(call)
         if not steps and isinstance(root, cst.Call):
             steps = []
         model: str | None = None
-        orm = "sqlalchemy"
         action = "read"
         filters: list[tuple[str, cst.Call]] = []
+        if isinstance(call.func, cst.Name) and call.func.value in _DJ_SHORTCUTS:
+            args = positional(call)
+            if self.imports.is_from(call.func, "django", "rest_framework") and args:
+                model = _model_ref(args[0]) if isinstance(args[0], cst.Name) else None
+                if model is not None:
+                    lookup = self._kw_predicate(call, model)
+                    self._site(call, "django", model, call.func.value, "read", lookup, None, [])
+                    return True
+            return False
         # Django: M.objects.<chain>
         if isinstance(root, cst.Attribute) and steps and self.django:
             owner, mgr = last_name(root.value) or "", root.attr.value
@@ -454,7 +465,7 @@ class CodeVisitor(cst.CSTVisitor):
             values = [c for m, c in filters if m == "values"]
             data = self._kw_predicate(values[0], model) if values else Predicate(unknown=True)
             where = None
-        op = ops[-1] if ops else ("query" if orm == "sqlalchemy" else "all")
+        op = ops[-1] if ops else "query"
         self._site(call, "sqlalchemy", model, op, action, where, data, filters)
         return True
 
@@ -745,6 +756,7 @@ class CodeVisitor(cst.CSTVisitor):
             if ctor_model is None or id(ctor) in self.consumed:
                 continue
             self.consumed.add(id(ctor))
+            self.anchor = ctor
             data = self._kw_predicate(ctor, ctor_model, "create data")
             extra = f.attr_sets.get(var, set()) if f is not None and var else set()
             data = data.model_copy(update={"keys": tuple(sorted(set(data.keys) | extra))})
@@ -1078,6 +1090,8 @@ class CodeVisitor(cst.CSTVisitor):
         for v in values:
             src = self._taint(v)
             if src:
+                if self.anchor is not None:
+                    self.loc(self.anchor)  # moves the locator's cursor to the query
                 self.request_tenants.append(RequestTenant(loc=self.loc(v), source=src, sink=sink))
                 return
 

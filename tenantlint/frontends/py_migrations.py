@@ -15,7 +15,7 @@ import libcst as cst
 
 from tenantlint.config import Config
 from tenantlint.facts import Entity, FieldFact, IndexFact, ParseError, SqlOp, SqlOpKind
-from tenantlint.frontends.py_models import ModelExtractor, app_label
+from tenantlint.frontends.py_models import ModelExtractor, app_label, field_indexes
 from tenantlint.frontends.py_strings import evaluate
 from tenantlint.frontends.py_util import (
     Imports,
@@ -298,12 +298,9 @@ class MigrationExtractor:
                 fname = literal_str(items[0]) if items else None
                 if fname and len(items) > 1 and isinstance(items[1], cst.Call):
                     fields += self.models.django_field(fname, items[1], items[1], self.stmt)
-            indexes = self.models.django_meta_indexes(opts, fields, self.stmt)
-            indexes += [
-                IndexFact(fields=(f.column,), unique=True, primary=f.is_id, loc=f.loc)
-                for f in fields
-                if f.is_id
-            ]
+            indexes = field_indexes(fields) + self.models.django_meta_indexes(
+                opts, fields, self.stmt
+            )
             ent = Entity(
                 name=table,
                 table=table,

@@ -12,7 +12,7 @@ import re
 
 import libcst as cst
 
-from tenantlint.facts import Entity, FieldFact, IndexFact, Loc, RelationRef
+from tenantlint.facts import Entity, FieldFact, IndexFact, RelationRef
 from tenantlint.frontends.py_util import (
     Imports,
     Locator,
@@ -141,7 +141,7 @@ class ModelExtractor:
             abstract=abstract and not _declares_tablename_attr(cls),
             bases=tuple(bases),
             fields=tuple(fields),
-            indexes=tuple(indexes),
+            indexes=tuple(field_indexes(fields) + indexes),
             loc=self.loc.loc(cls, stmt, f"class {name}"),
         )
 
@@ -263,10 +263,7 @@ class ModelExtractor:
                 idx = self._sa_constraint(item, stmt)
                 if idx is not None:
                     indexes.append(idx)
-        for f in fields:
-            if f.is_id:
-                indexes.append(IndexFact(fields=(f.column,), unique=True, primary=True, loc=f.loc))
-        return fields, indexes
+        return fields, field_indexes(fields) + indexes
 
     def _table_args(self, value: cst.BaseExpression, stmt: cst.CSTNode) -> list[IndexFact]:
         items = value.elements if isinstance(value, (cst.Tuple, cst.List)) else []
@@ -351,7 +348,7 @@ class ModelExtractor:
             abstract=abstract,
             bases=tuple(b for b in bases if b not in ("models.Model", "Model")),
             fields=tuple(fields),
-            indexes=tuple(indexes),
+            indexes=tuple(field_indexes(fields) + indexes),
             loc=self.loc.loc(cls, stmt, f"class {name}"),
         )
 
@@ -529,5 +526,10 @@ def _fk_ref(target: str | None, column: str) -> RelationRef | None:
     return RelationRef(target=table or target, fields=(column,), references=(col,) if table else ())
 
 
-def loc_of(locator: Locator, node: cst.CSTNode, stmt: cst.CSTNode) -> Loc:
-    return locator.loc(node, stmt)
+def field_indexes(fields: list[FieldFact]) -> list[IndexFact]:
+    """The primary key and single-column unique constraints that fields declare inline."""
+    return [
+        IndexFact(fields=(f.name,), unique=True, primary=f.is_id, loc=f.loc)
+        for f in fields
+        if (f.unique or f.is_id) and f.relation is None
+    ]
