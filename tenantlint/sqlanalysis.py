@@ -137,7 +137,7 @@ def _table_uses(root: exp.Expr, dialect: str) -> Iterator[TableUse]:
                 yield TableUse(
                     table=_table_name(target, dialect),
                     alias=_alias(target, dialect),
-                    predicate_columns=tuple(_name(c, dialect) for c in cols),
+                    predicate_columns=tuple(sorted({_name(c, dialect) for c in cols})),
                     access="write",
                 )
         elif isinstance(node, exp.Merge) and isinstance(node.this, exp.Table):
