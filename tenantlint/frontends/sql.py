@@ -41,7 +41,7 @@ _MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "sql"})
 _NOT_MIGRATION_DIRS = frozenset(
     {"seed", "seeds", "test", "tests", "__tests__", "fixtures", "testdata", "spec", "rollback"}
 )
-_LEAD = re.compile(r"\s*(\w+)(?:\s+(\w+))?(?:\s+(\w+))?(?:\s+(\w+))?")
+_WORD = re.compile(r"\w+")
 _RLS = re.compile(r"\bROW\s+LEVEL\s+SECURITY\b", re.IGNORECASE)
 _GENERATED_UNIQUE = ("gen_random_uuid", "uuid_generate_v", "uuid()", "nextval(", "cuid", "ulid")
 _SERIAL = ("serial", "serial4", "serial8", "bigserial", "smallserial")
@@ -184,7 +184,7 @@ class _Reader:
 
     def statement(self, chunk: Chunk) -> None:
         stmt = _Stmt(chunk, self.lines, self.path, self.origin)
-        words = [w.upper() for w in (_LEAD.match(chunk.text) or _LEAD.match("")).groups() if w]  # type: ignore[union-attr]
+        words = [w.upper() for w in _WORD.findall(chunk.text, 0, 80)[:4]]
         if words[:1] == ["DO"]:
             return
         if _is_routine(words):
