@@ -178,6 +178,8 @@ class ModelExtractor:
             )
         if call is not None and func in ("Column", "mapped_column"):
             return self.sa_column(call, node, stmt, name, ann_optional if mapped else None)
+        if call is not None and func in ("relationship", "Relationship"):
+            return self._relationship(name, call, annotation, node, stmt)
         if call is None and (mapped or (sqlmodel and annotation is not None)):
             if "relationship" in (annotation or "") or "Mapped[list" in (annotation or ""):
                 return None
@@ -189,6 +191,32 @@ class ModelExtractor:
                 loc=self.loc.loc(node, stmt),
             )
         return None
+
+    def _relationship(
+        self,
+        name: str,
+        call: cst.Call,
+        annotation: str | None,
+        node: cst.CSTNode,
+        stmt: cst.CSTNode,
+    ) -> FieldFact | None:
+        """`org = relationship(Organization)`: a relation field, so `filter(M.org == org)` and
+        `M(org=org)` are recognised as scoping through the relation."""
+        args = positional(call)
+        target = (literal_str(args[0]) or last_name(args[0])) if args else None
+        if target is None and annotation:
+            target = re.sub(r"^(Mapped\[)?(Optional\[)?|[\]\"']", "", annotation).split("|")[0]
+        if not target:
+            return None
+        many = "list[" in (annotation or "").lower() or is_true(kwarg(call, "uselist"))
+        return FieldFact(
+            name=name,
+            column=name,
+            type=target.strip(),
+            is_list=many,
+            relation=RelationRef(target=target.strip()),
+            loc=self.loc.loc(node, stmt),
+        )
 
     def sa_column(
         self,

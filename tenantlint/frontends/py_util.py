@@ -166,8 +166,13 @@ class Locator:
         self._stmt_start: dict[int, tuple[int, int]] = {}  # id(stmt) → (start, end) offsets
         self._cursor = 0  # where the last top-level statement was found
         self._inner_cursor: dict[int, int] = {}
+        self._claimed: dict[tuple[str, int], int] = {}  # (text, offset) → id of the node there
 
     def code(self, node: cst.CSTNode) -> str:
+        if (
+            isinstance(node, cst.BaseExpression) and node.lpar
+        ):  # `(\n  a.b()\n  .c()\n)`: locate the expression itself
+            node = node.with_changes(lpar=[], rpar=[])
         return self.module.code_for_node(node)
 
     def _span_of_stmt(self, stmt: cst.CSTNode) -> tuple[int, int]:
@@ -184,20 +189,34 @@ class Locator:
         return span
 
     def offset(self, node: cst.CSTNode, stmt: cst.CSTNode, first_line: str | None = None) -> int:
-        """Offset of `node` (inside top-level statement `stmt`), found by its first line of code."""
+        """Offset of `node` (inside top-level statement `stmt`), found by its first line of code
+        and confirmed against the rest of its code, whitespace aside (indentation differs)."""
         start, end = self._span_of_stmt(stmt)
-        needle = (
-            first_line if first_line is not None else self.code(node).lstrip().split("\n", 1)[0]
-        )
+        code = self.code(node).lstrip()
+        needle = first_line if first_line is not None else code.split("\n", 1)[0]
         if not needle:
             return start
-        cursor = self._inner_cursor.get(id(stmt), start)
-        pos = self.text.find(needle, cursor, end)
+        body = _WS.sub("", code)[:300] if first_line is None and "\n" in code else ""
+        pos = self._find(needle, body, node, self._inner_cursor.get(id(stmt), start), end)
         if pos < 0:
-            pos = self.text.find(needle, start, end)
+            pos = self._find(needle, body, node, start, end)
         if pos < 0:
             return start
         self._inner_cursor[id(stmt)] = pos
+        self._claimed[(needle, pos)] = id(node)
+        return pos
+
+    def _find(self, needle: str, body: str, node: cst.CSTNode, start: int, end: int) -> int:
+        """The first occurrence whose code matches and no other node with this text claimed."""
+        pos = self.text.find(needle, start, end)
+        while pos >= 0 and (
+            self._claimed.get((needle, pos), id(node)) != id(node)
+            or (
+                body
+                and not _WS.sub("", self.text[pos : pos + 3 * len(body) + 200]).startswith(body)
+            )
+        ):
+            pos = self.text.find(needle, pos + 1, end)
         return pos
 
     def line_col(self, offset: int) -> tuple[int, int]:
