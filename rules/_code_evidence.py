@@ -11,7 +11,7 @@ from tenantlint.facts import Predicate, RawSqlSite, SqlStatement, TableUse
 from tenantlint.tenancy import EntityInfo, TenancyMap
 
 _SEGMENTS = re.compile(r"\.|__")
-_TOKEN_NAME = re.compile(r"(?i)token|hash|secret|nonce|apikey|api_key|share")
+_TOKEN_NAME = re.compile(r"(?i)(?:token|hash|secret|nonce)(?!.*(?:At|Type|Count|Id)$)|^share")
 
 
 def _is_tenant_name(tmap: TenancyMap, info: EntityInfo | None, name: str) -> bool:
@@ -55,19 +55,33 @@ def pins_tenant(tmap: TenancyMap, info: EntityInfo, pred: Predicate | None) -> b
     )
 
 
-def capability_lookup(info: EntityInfo, pred: Predicate | None) -> bool:
-    """A lookup by an unguessable unique token (invitation token, key hash, share slug with a
-    generated default): global by design (PRECISION #3)."""
+_USER_KEY = re.compile(r"(?i)^(?:user_?id|owner_?id|user)$")
+_MEMBER_SEGMENT = re.compile(r"(?i)member")
+
+
+def user_scoped(pred: Predicate | None) -> bool:
+    """A filter on the caller's user or membership (`members: { some: { userId } }`): scoped by
+    who asks rather than by tenant; whether that is enough needs a person (unverified)."""
+    return pred is not None and any(
+        _USER_KEY.match(k.rsplit(".", 1)[-1]) or _MEMBER_SEGMENT.search(k) for k in pred.keys
+    )
+
+
+def capability_lookup(tmap: TenancyMap, info: EntityInfo, pred: Predicate | None) -> bool:
+    """A lookup by an unguessable token (invitation token, key hash, share slug with a generated
+    default), on the model or through a relation (`recipients: { some: { token } }`): global by
+    design (PRECISION #3)."""
     if pred is None:
         return False
     for key in pred.keys:
-        f = info.field(key)
-        if (
-            f is not None
-            and f.unique
-            and not f.is_id
-            and (f.generated_unique_default or _TOKEN_NAME.search(f.name))
-        ):
+        *path, last = _SEGMENTS.split(key)
+        owner: EntityInfo | None = info
+        for seg in path:
+            owner = _related(tmap, owner, seg) if owner is not None else None
+        f = owner.field(last) if owner is not None else None
+        if f is None or f.is_id:
+            continue
+        if _TOKEN_NAME.search(f.name) or (f.unique and f.generated_unique_default):
             return True
     return False
 

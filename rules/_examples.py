@@ -31,6 +31,14 @@ export const prisma = new PrismaClient();
 
 # RLS on `Project`, and the wrapper that enters it transaction-locally.
 RLS_MIGRATION = """\
+CREATE TABLE "Tenant" ("id" TEXT NOT NULL, CONSTRAINT "Tenant_pkey" PRIMARY KEY ("id"));
+CREATE TABLE "Project" (
+  "id" TEXT NOT NULL,
+  "tenantId" TEXT NOT NULL,
+  "name" TEXT NOT NULL,
+  CONSTRAINT "Project_pkey" PRIMARY KEY ("id")
+);
+CREATE INDEX "Project_tenantId_idx" ON "Project"("tenantId");
 ALTER TABLE "Project" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "Project" FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON "Project"

@@ -8,7 +8,7 @@ from tenantlint.facts import Unverified
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
-from ._code_evidence import capability_lookup, pins_tenant
+from ._code_evidence import capability_lookup, pins_tenant, user_scoped
 from ._examples import with_files
 
 
@@ -60,7 +60,7 @@ class UnscopedQuery(Rule):
                 info = tmap.entity(q.model)
                 if info is None or info.classification != "scoped" or q.rls_scoped or q.guarded_by:
                     continue
-                if pins_tenant(tmap, info, q.where) or capability_lookup(info, q.where):
+                if pins_tenant(tmap, info, q.where) or capability_lookup(tmap, info, q.where):
                     continue
                 if q.pass_through:
                     yield self.unverified(
@@ -68,6 +68,10 @@ class UnscopedQuery(Rule):
                     )
                 elif q.where is not None and q.where.unknown:
                     yield self.unverified(q.loc, "the filter cannot be read statically")
+                elif user_scoped(q.where):
+                    yield self.unverified(
+                        q.loc, "scoped by the caller's user or membership, not the tenant"
+                    )
                 else:
                     what = "no filter" if q.where is None else "a filter without the tenant"
                     yield self.finding(

@@ -36,7 +36,7 @@ class RouteWithoutTenantContext(Rule):
     bad = with_files(
         {
             "app/api/projects/route.ts": _ROUTE.replace("{MARK}", " // expect: TL401").replace(
-                "{RESOLVE}", '  const tenantId = req.headers.get("x-tenant") ?? "";\n'
+                "{RESOLVE}", "  const tenantId = await currentTenantId();\n"
             )
         }
     )

@@ -7,6 +7,7 @@ is for the rules to decide with the tenancy map.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -17,6 +18,7 @@ from tenantlint.frontends.ts_syntax import (
     Source,
     call_args,
     callee_name,
+    enclosing_function,
     root_identifier,
     text,
     unwrap,
@@ -187,11 +189,12 @@ class PrismaCall:
             elif key == "OR":
                 items = self._value_of(value)
                 elements = items.named_children if items.type == "array" else [items]
-                ev.merge(
-                    _intersect(
-                        [self._collect_value(el, prefix) for el in elements if el.type != "comment"]
-                    )
-                )
+                branches = [
+                    self._collect_value(el, prefix) for el in elements if el.type != "comment"
+                ]
+                # a list filled later (`filters.push(…)`) is unknown, not unscoped
+                grown = unwrap(value).type == "identifier" and self._grown(unwrap(value))
+                ev.merge(_intersect(branches) if branches and not grown else Evidence(unknown=True))
             elif key in _TRANSPARENT_KEYS:
                 items = self._value_of(value)
                 for el in items.named_children if items.type == "array" else [items]:
@@ -210,6 +213,16 @@ class PrismaCall:
                         and callee_name(inner) in self.config.scope_helpers
                     ):
                         ev.helpers.add(callee_name(inner) or "")
+
+    def _grown(self, ident: Node) -> bool:
+        """Whether the array an identifier names is pushed to in the enclosing function."""
+        fn = enclosing_function(ident)
+        scope = fn.text if fn is not None else self.src.data
+        name = re.escape(text(ident).encode())
+        return (
+            re.search(rb"\b" + name + rb"\s*\.\s*(?:push|unshift|splice)\s*\(", scope or b"")
+            is not None
+        )
 
     def value_texts(self) -> set[str]:
         """Source text of the where's leaf values (`id`, `input.id`), for linking two sites."""

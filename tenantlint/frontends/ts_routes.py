@@ -145,8 +145,10 @@ def find_handlers(src: Source, router_calls: list[Node]) -> Iterator[HandlerDef]
             fn = _function_of(src, args[-1], wrappers)
             if fn is not None:
                 method = (callee_name(call) or "").upper()
+                member = call.child_by_field_name("function")
+                at = member.child_by_field_name("property") if member is not None else None
                 yield HandlerDef(
-                    call, fn, "express", f"{method} {path}", path, (method,), tuple(wrappers)
+                    at or call, fn, "express", f"{method} {path}", path, (method,), tuple(wrappers)
                 )
 
 
@@ -208,8 +210,7 @@ class RequestTrace:
         self.trusted = {h.lower() for h in trusted_headers}
         self.resolvers = set(resolvers)
         self.tainted: dict[str, str] = {}  # variable → the request source it came from
-        params = parameter_names(fn)
-        if "params" in params:
+        if route_of(src.path) is not None and "params" in parameter_names(fn):
             self.tainted["params"] = "route params"
         self._declarations(fn)
 

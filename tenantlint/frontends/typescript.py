@@ -50,6 +50,7 @@ _TYPE_CONTEXTS = frozenset(
     {"type_parameters", "type_annotation", "type_arguments", "type_parameter"}
 )
 _TS_ONLY_LINE = re.compile(rb"typeof\s+import\s*\(|[\w$\]]\s*<[^<>`;]*>\s*`|export\s+type\s+\*")
+_CALLER = re.compile(r"^(?:ctx\.|context\.|req\.|request\.)?(?:session\.)?user\??\.")
 _LOOSE_COMPARE = frozenset({"!==", "!="})
 _DEFAULT_TENANT = re.compile(r"(?i)default_?tenant|fallback_?tenant|tenant_?fallback")
 _PERMISSION_CALL = re.compile(
@@ -364,18 +365,21 @@ class _Analysis:
         )
 
     def _looks_scoped(self, p: PrismaCall) -> bool:
-        """An earlier read that visibly constrains the tenant (for check-then-act)."""
+        """An earlier read that constrains more than an id (for check-then-act)."""
         ev = p.where
         if ev is None:
             return False
-        if ev.helpers:
-            return True
         fields = set(self.config.tenant_fields)
-        return any("." in k or k in fields or fields & set(k.split("_")) for k in ev.keys)
+        return (
+            bool(ev.helpers)
+            or len(ev.keys) > 1
+            or any("." in k or k in fields or fields & set(k.split("_")) for k in ev.keys)
+        )
 
     def _guard_pattern(self, p: PrismaCall) -> str | None:
-        """A PRECISION pattern that makes an id-only lookup safe: check-then-act (#1),
-        fetch-then-authorise (#2), tenant-derived ids (#4)."""
+        """A PRECISION pattern that makes an id-only lookup safe: check-then-act (#1), a row the
+        code already holds (`envelope.id` on `envelope`), fetch-then-authorise (#2), tenant-derived
+        ids (#4)."""
         from tenantlint.frontends.ts_syntax import enclosing_function, text
 
         if p.tenant_derived(self.config.tenant_fields):
@@ -386,15 +390,25 @@ class _Analysis:
         if p.action in ("read", "update", "delete"):
             mine = p.value_texts()
             for earlier in self.prisma:
-                if earlier is p or earlier.action != "read" or not self._looks_scoped(earlier):
-                    continue
-                if not (fn.start_byte <= earlier.call.start_byte < p.call.start_byte):
+                if earlier is p or not (
+                    fn.start_byte <= earlier.call.start_byte < p.call.start_byte
+                ):
                     continue
                 result = _result_name(earlier.call)
-                if mine & earlier.value_texts() or (
-                    result and any(t.startswith(result + ".") for t in mine)
+                if result and any(t.startswith((result + ".", result + "?.")) for t in mine):
+                    return (
+                        "check-then-act"  # the id of a row this function already fetched or created
+                    )
+                if (
+                    earlier.action == "read"
+                    and self._looks_scoped(earlier)
+                    and mine & earlier.value_texts()
                 ):
                     return "check-then-act"
+            if _row_in_hand(p):
+                return "row-in-hand"
+            if mine and all(_CALLER.match(t) for t in mine):
+                return "caller-identity"
         if p.action == "read":
             result = _result_name(p.call)
             if result:
@@ -738,6 +752,20 @@ def _first_line(node: Node) -> Node:
         if name is not None:
             return name
     return node
+
+
+def _row_in_hand(p: PrismaCall) -> bool:
+    """`where: { id: envelope.id }` on the `envelope` delegate, or `{ id: recipient.envelopeId }`:
+    the id of a row the code already holds, or a row's foreign key to it (checked upstream)."""
+    from tenantlint.frontends.ts_syntax import text, unwrap
+
+    ids = [unwrap(v) for k, v in (p.where.values if p.where else []) if k == "id"]
+    if len(ids) != 1 or ids[0].type != "member_expression":
+        return False
+    holder, _, prop = text(ids[0]).rpartition(".")
+    holder = holder.rstrip("?").rsplit(".", 1)[-1].lower()
+    model = p.delegate.lower()
+    return (prop == "id" and model in holder) or prop.lower() == model + "id"
 
 
 def _result_name(call: Node) -> str | None:
