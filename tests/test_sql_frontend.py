@@ -280,7 +280,7 @@ def test_parse_error_at_its_statement_and_the_rest_goes_on() -> None:
         "CREATE TABLE a (id int);\n\nALTER TABLE a\n  ADD COLUMN b inte ger;\nCREATE TABLE c (id int);\n"
     )
     assert [(e.loc.line, e.message) for e in facts.parse_errors] == [
-        (3, 'syntax error at or near "ger"')
+        (3, 'syntax error at or near "ger" (line 4)')
     ]
     assert [o.table for o in facts.sql_ops] == ["a", "c"]
 

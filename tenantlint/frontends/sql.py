@@ -43,8 +43,23 @@ _NOT_MIGRATION_DIRS = frozenset(
 )
 _WORD = re.compile(r"\w+")
 _RLS = re.compile(r"\bROW\s+LEVEL\s+SECURITY\b", re.IGNORECASE)
-_GENERATED_UNIQUE = ("gen_random_uuid", "uuid_generate_v", "uuid()", "nextval(", "cuid", "ulid")
-_SERIAL = ("serial", "serial4", "serial8", "bigserial", "smallserial")
+# Defaults (and types) whose values are unique across all tenants by construction.
+_GENERATED_UNIQUE = frozenset(
+    {
+        "uuid",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v4",
+        "uuid_generate_v7",
+        "uuidv4",
+        "uuidv7",
+        "nextval",
+        "cuid",
+        "ulid",
+        "gen_ulid",
+    }
+)
+_SERIAL = frozenset({"SERIAL", "BIGSERIAL", "SMALLSERIAL"})
 _POLICY_COMMANDS = {
     "all": "ALL",
     "select": "SELECT",
@@ -190,14 +205,37 @@ class _Reader:
         if _is_routine(words):
             self._routine(stmt)
             return
-        if not self.ddl:
+        if not self.ddl or not self._accepted(stmt):
             return
         if words[:2] in (["CREATE", "POLICY"], ["ALTER", "POLICY"], ["DROP", "POLICY"]) or (
             words[:2] == ["ALTER", "TABLE"] and _RLS.search(chunk.text)
         ):
             self._pglast(stmt)
-            return
-        self._sqlglot(stmt)
+        elif _tracked_ddl(words):
+            self._sqlglot(stmt)
+
+    def _accepted(self, stmt: _Stmt) -> bool:
+        """Whether PostgreSQL's own parser accepts the statement; if not, a parse error.
+        (Its C parser alone runs at tens of thousands of statements a second: every statement
+        is checked here, and only the DDL we track is parsed into a tree.)"""
+        from pglast.parser import ParseError as PgParseError
+        from pglast.parser import parse_sql_json
+
+        try:
+            parse_sql_json(stmt.chunk.text)
+        except PgParseError as exc:
+            where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+            line = stmt.loc(_char_offset(stmt.chunk.text, where)).line
+            loc = stmt.statement_loc()
+            suffix = f" (line {line})" if line != loc.line else ""
+            self.errors.append(ParseError(loc=loc, message=f"{exc.args[0]}{suffix}"))
+            return False
+        except Exception as exc:  # the text itself is refused (a NUL byte …)
+            self.errors.append(
+                ParseError(loc=stmt.statement_loc(), message=f"cannot parse SQL: {exc}")
+            )
+            return False
+        return True
 
     # -- sqlglot: the common DDL ----------------------------------------------------------
 
@@ -208,44 +246,26 @@ class _Reader:
         logging.getLogger("sqlglot").setLevel(logging.ERROR)
         try:
             node = sqlglot.parse_one(stmt.chunk.text, read="postgres")
-        except Exception:
-            node = None
-        statements = (exp.DDL, exp.DML, exp.Query, exp.Alter, exp.Drop, exp.Set, exp.Transaction)
-        if not isinstance(
-            node, (*statements, exp.Commit, exp.Rollback, exp.Grant, exp.Comment, exp.TruncateTable)
-        ):
-            self._pglast(stmt)  # a Command, or text sqlglot took for a bare expression
-            return
-        try:
-            self.ops += _DDL(stmt).ops(node)
-        except Exception:  # an AST shape we do not know: PostgreSQL's own parser decides
-            self._pglast(stmt)
+            self.ops += (
+                _DDL(stmt).ops(node) if isinstance(node, (exp.DDL, exp.Alter, exp.Drop)) else []
+            )
+            if isinstance(node, (exp.DDL, exp.Alter, exp.Drop)):
+                return
+        except Exception:  # sqlglot rejects valid PostgreSQL, or an AST shape we do not know
+            pass
+        self._pglast(stmt)  # a Command, or what sqlglot could not read: PostgreSQL's tree
 
     # -- pglast: RLS, policies, and what sqlglot does not parse ---------------------------
 
     def _pglast(self, stmt: _Stmt) -> None:
         from pglast import parse_sql
-        from pglast.parser import ParseError as PgParseError
+
+        from tenantlint.frontends.sql_pg import pg_ops
 
         try:
             parsed = parse_sql(stmt.chunk.text)
-        except PgParseError as exc:
-            where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
-            at = stmt.loc(_char_offset(stmt.chunk.text, where), 1)
-            message = str(exc.args[0])
-            self.errors.append(
-                ParseError(
-                    loc=at.model_copy(update={"line": stmt.statement_loc().line}), message=message
-                )
-            )
+        except Exception:  # accepted by the C parser, refused by its Python tree builder
             return
-        except Exception as exc:  # pglast refuses the text itself (NUL bytes …)
-            self.errors.append(
-                ParseError(loc=stmt.statement_loc(), message=f"cannot parse SQL: {exc}")
-            )
-            return
-        from tenantlint.frontends.sql_pg import pg_ops
-
         for raw in parsed:
             self.ops += pg_ops(raw.stmt, stmt.statement_loc())
 
@@ -262,6 +282,17 @@ class _Reader:
             self.settings.append(
                 write.model_copy(update={"function": name, "in_wrapper": wrapper, "loc": loc})
             )
+
+
+def _tracked_ddl(words: list[str]) -> bool:
+    """Statements that can change what we track: tables, columns, keys, indexes."""
+    verb, rest = (words[:1] or [""])[0], words[1:]
+    if verb == "CREATE":
+        rest = [
+            w for w in rest if w not in ("OR", "REPLACE", "UNIQUE", "UNLOGGED", "GLOBAL", "LOCAL")
+        ]
+        return rest[:1] in (["TABLE"], ["INDEX"])
+    return verb in ("ALTER", "DROP") and rest[:1] in (["TABLE"], ["INDEX"])
 
 
 def _is_routine(words: list[str]) -> bool:
@@ -395,8 +426,9 @@ class _DDL:
         name = ident(col.this)
         loc = self.stmt.at(col.this)
         kind = col.args.get("kind")
-        type_text = kind.sql(dialect="postgres") if kind is not None else ""
-        optional, generated, relation = True, type_text.lower() in _SERIAL, None
+        # the type's name only: generating SQL text for it would cost a tenth of the front end
+        type_text = str(getattr(kind.this, "name", kind.this)) if kind is not None else ""
+        optional, generated, relation = True, type_text in _SERIAL, None
         indexes: list[IndexFact] = []
         for cons in col.args.get("constraints") or ():
             c = cons.args.get("kind") if isinstance(cons, exp.ColumnConstraint) else cons
@@ -413,14 +445,9 @@ class _DDL:
                     IndexFact(name=_key_name(table, [name]), fields=(name,), unique=True, loc=loc)
                 )
             elif isinstance(c, exp.DefaultColumnConstraint):
-                text = c.this.sql(dialect="postgres").lower() if c.this is not None else ""
-                generated = (
-                    generated
-                    or isinstance(c.this, exp.Uuid)
-                    or any(g in text for g in _GENERATED_UNIQUE)
-                )
+                generated = generated or _generates_unique(c.this)
             elif isinstance(c, exp.GeneratedAsIdentityColumnConstraint):
-                generated = generated or c.this is not None or bool(c.args.get("this"))
+                generated = True
             elif isinstance(c, exp.Reference):
                 relation = _reference(c, (name,))
         fact = FieldFact(
@@ -610,6 +637,19 @@ class _DDL:
         if kind == "INDEX":
             return [self._op("drop_index", None, name=ident(t), if_exists=exists) for t in tables]
         return []
+
+
+def _generates_unique(default: Any) -> bool:
+    """A default expression that calls a generator of globally unique values."""
+    from sqlglot import exp
+
+    if default is None:
+        return False
+    for node in default.walk():
+        name = node.name if isinstance(node, exp.Anonymous) else type(node).__name__
+        if isinstance(node, exp.Func) and name.lower() in _GENERATED_UNIQUE:
+            return True
+    return False
 
 
 def _key_name(table: str, columns: list[str]) -> str:
