@@ -298,13 +298,21 @@ def test_postgresql_ddl_sqlglot_rejects_is_not_an_error() -> None:
 
 
 def test_sql_to_ops_positions_are_those_of_the_python_string() -> None:
-    sql = "ALTER TABLE t ENABLE ROW LEVEL SECURITY;\n    CREATE POLICY p ON t USING (true);\n    SELEC x"
+    sql = (
+        "ALTER TABLE t ENABLE ROW LEVEL SECURITY;\n    CREATE POLICY p ON t USING (true);\n"
+        "    UPDATE t SET a = %s WHERE b = :b;\n    ALTER TABLE t ADD COLUMN"
+    )
     result, errors = sql_to_ops(sql, "alembic/versions/1.py", 10, 16, CFG)
     assert [(o.kind, o.loc.path, o.loc.line, o.loc.column) for o in result] == [
         ("enable_rls", "alembic/versions/1.py", 10, 16),
         ("create_policy", "alembic/versions/1.py", 11, 5),
     ]
-    assert [(e.loc.line, e.loc.path) for e in errors] == [(12, "alembic/versions/1.py")]
+    assert [(e.loc.line, e.loc.path) for e in errors] == [(13, "alembic/versions/1.py")]
+
+
+def test_psql_meta_commands_are_skipped() -> None:
+    facts = parse("\\connect app\n\\set ON_ERROR_STOP on\nCREATE TABLE t (id int);\n")
+    assert facts.parse_errors == () and [o.kind for o in facts.sql_ops] == ["create_table"]
 
 
 @settings(max_examples=150, deadline=None)

@@ -205,13 +205,18 @@ class _Reader:
         if _is_routine(words):
             self._routine(stmt)
             return
-        if not self.ddl or not self._accepted(stmt):
+        if not self.ddl:
             return
-        if words[:2] in (["CREATE", "POLICY"], ["ALTER", "POLICY"], ["DROP", "POLICY"]) or (
-            words[:2] == ["ALTER", "TABLE"] and _RLS.search(chunk.text)
-        ):
+        security = words[:2] in (["CREATE", "POLICY"], ["ALTER", "POLICY"], ["DROP", "POLICY"]) or (
+            words[:2] == ["ALTER", "TABLE"] and bool(_RLS.search(chunk.text))
+        )
+        tracked = security or _tracked_ddl(words)
+        # SQL in code may hold driver placeholders (`%s`, `:name`): only its DDL is checked there
+        if (self.origin is not None and not tracked) or not self._accepted(stmt):
+            return
+        if security:
             self._pglast(stmt)
-        elif _tracked_ddl(words):
+        elif tracked:
             self._sqlglot(stmt)
 
     def _accepted(self, stmt: _Stmt) -> bool:

@@ -3,7 +3,8 @@
 It knows exactly what decides where a statement ends — quoted identifiers, string literals
 (`E'…'` with backslash escapes), dollar quoting (`$body$ … $body$`), `--` and nested `/* */`
 comments — so a `;` or a `tenantlint:` directive inside a string or a function body is not
-mistaken for one. Parsing the statements is the parsers' job.
+mistaken for one. psql meta-commands (`\\connect db`) are skipped: they are not SQL.
+Parsing the statements is the parsers' job.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ def scan(text: str) -> tuple[list[Chunk], list[Comment]]:
         stop = m.start() if m else len(text)
         if start is None and text[pos:stop].strip():
             start = pos + len(text[pos:stop]) - len(text[pos:stop].lstrip())
+            if text[start] == "\\":  # a psql meta-command (`\connect`, `\set`): one line, not SQL
+                end = text.find("\n", start)
+                pos, start = (len(text) if end < 0 else end), None
+                continue
         if m is None:
             break
         token = m.group()
