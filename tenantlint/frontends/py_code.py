@@ -128,6 +128,7 @@ class CodeVisitor(cst.CSTVisitor):
         self.done_funcs: list[FuncCtx] = []
         self.consumed: set[int] = set()
         self.with_items: set[int] = set()
+        self.nested_querysets: set[int] = set()  # `Prefetch(…, M.objects…)`, `queryset=M.objects…`
         self.anchor: cst.Call | None = None  # the query being read: sinks are located after it
         self.loose: set[int] = set()
         self.rls_depth = 0
@@ -352,6 +353,11 @@ class CodeVisitor(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         f = self.func
         name = last_name(node.func) or ""
+        for a in node.args:
+            if isinstance(a.value, cst.Call) and (
+                name == "Prefetch" or (a.keyword is not None and a.keyword.value == "queryset")
+            ):
+                self.nested_querysets.add(id(a.value))
         if f is not None:
             if isinstance(node.func, cst.Name) or (
                 isinstance(node.func, cst.Attribute) and dotted(node.func.value) in ("self", "cls")
@@ -796,12 +802,43 @@ class CodeVisitor(cst.CSTVisitor):
             where=where,
             data=data,
             rls_scoped=self._in_rls(),
+            guarded_by=self._derived(call, steps) if where is not None else None,
             pass_through=pass_through,
             function=f.name if f else None,
         )
         if f is not None:
             f.sites.append(site)
         self.queries.append(site)
+
+    def _derived(self, call: cst.Call, steps: list[tuple[str, cst.Call]]) -> str | None:
+        """Rows selected through rows already scoped: a Django `Prefetch`/`queryset=` of a
+        parent query, a subquery correlated with `OuterRef`, or (PRECISION 1 through a
+        relation) an object this function obtained with tenant evidence
+        (`group = get_by_id_and_org(id, current_org)`)."""
+        if id(call) in self.nested_querysets:
+            return "prefetch of a parent query"
+        if any(
+            isinstance(n, cst.Call) and last_name(n.func) == "OuterRef"
+            for _, c in steps
+            for a in c.args
+            for n in walk(a.value)
+        ):
+            return "correlated subquery"
+        f = self.func
+        if f is None:
+            return None
+        evidence = set(self.cfg.tenant_resolvers) | set(self.cfg.scope_helpers)
+        for _, c in steps:
+            for a in c.args:
+                for n in walk(a.value):
+                    bound = f.assigns.get(n.value) if isinstance(n, cst.Name) else None
+                    if bound is not None and any(
+                        isinstance(m, cst.Name)
+                        and (m.value in evidence or m.value.split("__")[0] in self.tenant_fields)
+                        for m in walk(bound)
+                    ):
+                        return "scoped-parent"
+        return None
 
     def _check_then_act(self, ctx: FuncCtx) -> None:
         """PRECISION 1 and 2: a later by-id access after a scoped lookup of the same model, or a
