@@ -153,6 +153,9 @@ class SqlOp(Fact):
     index: IndexFact | None = None  # add_index
     policy: PolicyFact | None = None  # create_policy / alter_policy (the resulting policy)
     if_exists: bool = False
+    # Django migrations name models, not tables (`DeleteModel("issue")`): the model ("app.model")
+    # whose table this op means; replay resolves it to the table its CreateModel made.
+    model_ref: str | None = None
     loc: Loc
 
 

@@ -58,10 +58,25 @@ def migration_order(files: list[FileFacts]) -> list[FileFacts]:
 def replay(files: list[FileFacts]) -> dict[str, TableState]:
     """Apply every migration's operations in order; return the final tables by name."""
     tables: dict[str, TableState] = {}
+    models: dict[str, str] = {}  # Django "app.model" → its table, as the migrations name it so far
     for facts in migration_order(files):
         for op in facts.sql_ops:
+            if op.model_ref is not None:
+                op = _resolve_model(models, op)
             apply(tables, op)
     return tables
+
+
+def _resolve_model(models: dict[str, str], op: SqlOp) -> SqlOp:
+    """A Django op names a model: CreateModel records its table, later ops use it."""
+    ref = op.model_ref or ""
+    if op.kind == "create_table":
+        models[ref] = op.table
+        return op
+    table = models.get(ref, op.table)
+    if op.kind == "rename_table" and op.new_name:
+        models[ref] = op.new_name
+    return op.model_copy(update={"table": table})
 
 
 def apply(tables: dict[str, TableState], op: SqlOp) -> None:

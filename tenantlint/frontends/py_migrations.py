@@ -244,7 +244,6 @@ class MigrationExtractor:
         name = self.path.rsplit("/", 1)[-1].removesuffix(".py")
         self.extra["migration_id"] = f"django:{app}.{name}"
         deps: list[str] = []
-        tables: dict[str, str] = {}
         body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else []
         for s in body:
             if not isinstance(s, cst.SimpleStatementLine):
@@ -263,10 +262,11 @@ class MigrationExtractor:
                 elif target == "operations":
                     for op in elements(small.value):
                         if isinstance(op, cst.Call):
-                            self._django_op(op, app, tables)
+                            self._django_op(op, app)
         self.extra["migration_deps"] = ",".join(deps)
 
-    def _django_op(self, call: cst.Call, app: str, tables: dict[str, str]) -> None:
+    def _django_op(self, call: cst.Call, app: str) -> None:
+        """One operation; ops on a model carry `model_ref`, resolved to its table in replay."""
         kind = last_name(call.func) or ""
         loc = self.locator.loc(call, self.stmt)
         args = positional(call)
@@ -274,24 +274,24 @@ class MigrationExtractor:
         def arg(i: int, key: str) -> cst.BaseExpression | None:
             return kwarg(call, key) or (args[i] if len(args) > i else None)
 
-        def table_of(model: str | None) -> str:
-            low = (model or "").lower()
-            return tables.get(low, f"{app}_{low}")
+        model = (
+            literal_str(arg(0, "model_name" if "Field" in kind or "Add" in kind else "name")) or "?"
+        ).lower()
+        ref = f"{app}.{model}"
+        table = f"{app}_{model}"  # Django's default; replay substitutes the created table
 
         if kind == "RunSQL":
             sql = arg(0, "sql")
             for text in self._sql_texts(sql):
                 self._sql(text, loc.line, loc.column)
         elif kind == "CreateModel":
-            model = literal_str(arg(0, "name")) or "?"
             options = arg(2, "options")
             opts = {
                 literal_str(el.key) or "": el.value
                 for el in (options.elements if isinstance(options, cst.Dict) else [])
                 if isinstance(el, cst.DictElement)
             }
-            table = literal_str(opts.get("db_table")) or f"{app}_{model.lower()}"
-            tables[model.lower()] = table
+            table = literal_str(opts.get("db_table")) or table
             fields: list[FieldFact] = []
             for pair in elements(arg(1, "fields")):
                 items = elements(pair)
@@ -310,24 +310,31 @@ class MigrationExtractor:
                 indexes=tuple(indexes),
                 loc=loc,
             )
-            self.ops.append(SqlOp(kind="create_table", table=table, entity=ent, loc=loc))
-        elif kind == "DeleteModel":
             self.ops.append(
-                SqlOp(kind="drop_table", table=table_of(literal_str(arg(0, "name"))), loc=loc)
+                SqlOp(kind="create_table", table=table, entity=ent, model_ref=ref, loc=loc)
             )
+        elif kind == "DeleteModel":
+            self.ops.append(SqlOp(kind="drop_table", table=table, model_ref=ref, loc=loc))
+        elif kind == "AlterModelTable":
+            new = literal_str(arg(1, "table"))
+            if new:
+                self.ops.append(
+                    SqlOp(kind="rename_table", table=table, new_name=new, model_ref=ref, loc=loc)
+                )
         elif kind == "AddField":
             field = arg(2, "field")
             fname = literal_str(arg(1, "name"))
             if isinstance(field, cst.Call) and fname:
                 made = self.models.django_field(fname, field, field, self.stmt)
-                table = table_of(literal_str(arg(0, "model_name")))
                 for f in made:
                     if f.relation is None:
-                        self.ops.append(SqlOp(kind="add_column", table=table, field=f, loc=loc))
+                        self.ops.append(
+                            SqlOp(kind="add_column", table=table, field=f, model_ref=ref, loc=loc)
+                        )
         elif kind == "RemoveField":
-            table = table_of(literal_str(arg(0, "model_name")))
+            column = literal_str(arg(1, "name"))
             self.ops.append(
-                SqlOp(kind="drop_column", table=table, name=literal_str(arg(1, "name")), loc=loc)
+                SqlOp(kind="drop_column", table=table, name=column, model_ref=ref, loc=loc)
             )
         elif kind in ("AddConstraint", "AddIndex"):
             inner = arg(1, "constraint" if kind == "AddConstraint" else "index")
@@ -335,8 +342,9 @@ class MigrationExtractor:
                 key = "constraints" if kind == "AddConstraint" else "indexes"
                 opts = {key: cst.List([cst.Element(inner)])}
                 for idx in self.models.django_meta_indexes(opts, [], self.stmt):
-                    table = table_of(literal_str(arg(0, "model_name")))
-                    self.ops.append(SqlOp(kind="add_index", table=table, index=idx, loc=loc))
+                    self.ops.append(
+                        SqlOp(kind="add_index", table=table, index=idx, model_ref=ref, loc=loc)
+                    )
 
     def _sql_texts(self, sql: cst.BaseExpression | None) -> list[str]:
         if sql is None:
