@@ -1,5 +1,6 @@
-"""DDL operations from pglast's parse tree: row-level security, policies, and renames of
-constraints — the PostgreSQL statements sqlglot returns as a bare `Command`."""
+"""Policies from pglast's Python parse tree: CREATE POLICY and ALTER POLICY, whose USING and
+WITH CHECK expressions `sql_policy` analyses. (The rest of the DDL is read from the parser's JSON
+in `sql_ddl`.)"""
 
 from __future__ import annotations
 
@@ -8,12 +9,6 @@ from typing import Any
 from tenantlint.facts import Loc, PolicyFact, SqlOp
 from tenantlint.frontends import sql_policy
 
-_RLS_SUBTYPES = {
-    "AT_EnableRowSecurity": "enable_rls",
-    "AT_DisableRowSecurity": "disable_rls",
-    "AT_ForceRowSecurity": "force_rls",
-    "AT_NoForceRowSecurity": "no_force_rls",
-}
 _COMMANDS = {
     "all": "ALL",
     "select": "SELECT",
@@ -24,18 +19,9 @@ _COMMANDS = {
 
 
 def pg_ops(node: Any, loc: Loc) -> list[SqlOp]:
-    """The ops of one parsed statement (empty for statements that change nothing we track)."""
-    from pglast import ast, enums
+    """The op of a CREATE or ALTER POLICY statement (empty for any other statement)."""
+    from pglast import ast
 
-    if isinstance(node, ast.AlterTableStmt) and node.objtype == enums.ObjectType.OBJECT_TABLE:
-        table, schema = _relation(node.relation)
-        return [
-            SqlOp(
-                kind=kind, table=table, schema_name=schema, if_exists=bool(node.missing_ok), loc=loc
-            )
-            for cmd in node.cmds or ()
-            if (kind := _RLS_SUBTYPES.get(cmd.subtype.name))
-        ]
     if isinstance(node, ast.CreatePolicyStmt):
         policy = policy_fact(
             str(node.policy_name),
@@ -58,48 +44,7 @@ def pg_ops(node: Any, loc: Loc) -> list[SqlOp]:
             loc=loc,
         )
         return [_policy_op("alter_policy", node.table, policy, loc)]
-    if isinstance(node, ast.DropStmt) and node.removeType == enums.ObjectType.OBJECT_POLICY:
-        ops = []
-        for names in node.objects or ():
-            parts = [s.sval for s in names]
-            if len(parts) >= 2:
-                ops.append(
-                    SqlOp(
-                        kind="drop_policy",
-                        table=parts[-2],
-                        schema_name=parts[-3] if len(parts) > 2 else None,
-                        name=parts[-1],
-                        if_exists=bool(node.missing_ok),
-                        loc=loc,
-                    )
-                )
-        return ops
-    if isinstance(node, ast.RenameStmt):
-        return _rename(node, loc)
     return []
-
-
-def _rename(node: Any, loc: Loc) -> list[SqlOp]:
-    from pglast import enums
-
-    kinds = {
-        enums.ObjectType.OBJECT_POLICY: "alter_policy",
-        enums.ObjectType.OBJECT_TABCONSTRAINT: "rename_index",
-    }
-    kind = kinds.get(node.renameType)
-    if kind is None or node.relation is None:
-        return []
-    table, schema = _relation(node.relation)
-    return [
-        SqlOp(
-            kind=kind,
-            table=table,
-            schema_name=schema,
-            name=node.subname,
-            new_name=node.newname,
-            loc=loc,
-        )
-    ]
 
 
 def policy_fact(
