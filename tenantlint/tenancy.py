@@ -205,4 +205,5 @@ def _sql_only_indexes(
     col = {f.name: f.column for f in fields}
     declared = {frozenset(col.get(n, n) for n in i.fields) for i in indexes}
     declared |= {frozenset({f.column}) for f in fields if f.unique or f.is_id}
-    return [i for i in sql_indexes if frozenset(i.fields) not in declared]
+    # Django migrations name fields (`("issue", "actor")`), not columns: map them the same way
+    return [i for i in sql_indexes if frozenset(col.get(n, n) for n in i.fields) not in declared]

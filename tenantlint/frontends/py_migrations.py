@@ -275,7 +275,13 @@ class MigrationExtractor:
             return kwarg(call, key) or (args[i] if len(args) > i else None)
 
         model = (
-            literal_str(arg(0, "model_name" if "Field" in kind or "Add" in kind else "name")) or "?"
+            literal_str(
+                arg(
+                    0,
+                    "name" if kind.endswith("Model") or kind == "AlterModelTable" else "model_name",
+                )
+            )
+            or "?"
         ).lower()
         ref = f"{app}.{model}"
         table = f"{app}_{model}"  # Django's default; replay substitutes the created table
@@ -336,6 +342,10 @@ class MigrationExtractor:
             self.ops.append(
                 SqlOp(kind="drop_column", table=table, name=column, model_ref=ref, loc=loc)
             )
+        elif kind in ("RemoveConstraint", "RemoveIndex"):
+            drop: SqlOpKind = "drop_constraint" if kind == "RemoveConstraint" else "drop_index"
+            name = literal_str(arg(1, "name"))
+            self.ops.append(SqlOp(kind=drop, table=table, name=name, model_ref=ref, loc=loc))
         elif kind in ("AddConstraint", "AddIndex"):
             inner = arg(1, "constraint" if kind == "AddConstraint" else "index")
             if isinstance(inner, cst.Call):
