@@ -212,7 +212,8 @@ class RequestTrace:
         self.tainted: dict[str, str] = {}  # variable → the request source it came from
         if route_of(src.path) is not None and "params" in parameter_names(fn):
             self.tainted["params"] = "route params"
-        self._declarations(fn)
+        if self.tainted or _SOURCE.search(text(fn)):  # else nothing in it reads the request
+            self._declarations(fn)
 
     def source_in(self, node: Node) -> str | None:
         """The request source an expression reads, directly or through a traced variable."""
@@ -227,18 +228,10 @@ class RequestTrace:
         return None
 
     def _declarations(self, fn: Node) -> None:
-        body = fn.child_by_field_name("body")
-        if body is None:
-            return
-        stack = [body]
-        while stack:
-            node = stack.pop()
-            for child in reversed(node.named_children):
-                if child.type in FUNCTION_TYPES:
-                    continue
-                if child.type == "variable_declarator":
-                    self._declarator(child)
-                stack.append(child)
+        """Trace the function's declarations (closures included) in source order."""
+        for decl in self.src.declarators:
+            if fn.start_byte <= decl.start_byte < fn.end_byte:
+                self._declarator(decl)
 
     def _declarator(self, decl: Node) -> None:
         name, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")

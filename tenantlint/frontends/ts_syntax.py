@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cached_property
+from functools import cache, cached_property
 
-from tree_sitter import Node, Query, QueryCursor, Tree
+from tree_sitter import Language, Node, Query, QueryCursor, Tree
 
 from tenantlint.facts import Loc
 
@@ -37,7 +37,12 @@ _TRANSPARENT = frozenset(
 )
 _WS = re.compile(r"\s+")
 
-_BINDINGS_QUERY = "(variable_declarator name: (_) @name value: (_) @value)"
+_DECLARATORS_QUERY = "(variable_declarator name: (_) value: (_)) @d"
+
+
+@cache
+def _declarators_query(language: Language) -> Query:
+    return Query(language, _DECLARATORS_QUERY)
 
 
 def unwrap(node: Node) -> Node:
@@ -196,12 +201,17 @@ class Source:
     def bindings(self) -> dict[str, list[tuple[Node, Node]]]:
         """name → [(declarator name node, value node)] for every `const/let/var name = value`."""
         out: dict[str, list[tuple[Node, Node]]] = {}
-        query = Query(self.tree.language, _BINDINGS_QUERY)
-        for _, match in QueryCursor(query).matches(self.root):
-            name, value = match["name"][0], match["value"][0]
-            if name.type == "identifier":
+        for decl in self.declarators:
+            name, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")
+            if name is not None and value is not None and name.type == "identifier":
                 out.setdefault(text(name), []).append((name, value))
         return out
+
+    @cached_property
+    def declarators(self) -> list[Node]:
+        """Every `name = value` / `{ a, b } = value` declarator, in source order."""
+        found = QueryCursor(_declarators_query(self.tree.language)).captures(self.root).get("d", [])
+        return sorted(found, key=lambda n: n.start_byte)
 
     def resolve(self, ident: Node) -> Node | None:
         """The value bound to an identifier by the nearest visible declaration before it."""

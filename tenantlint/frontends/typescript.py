@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from tenantlint.config import Config
@@ -332,7 +332,9 @@ class _Analysis:
         bound = text(value)
         if re.search(r"(?i)bypass_?rls", bound):
             return False, True
-        return any(re.search(rf"\b{re.escape(w)}\s*\(", bound) for w in self.wrappers), False
+        return bool(self.wrappers) and _call_of(tuple(sorted(self.wrappers))).search(
+            bound
+        ) is not None, False
 
     def _function_label(self, node: Node) -> str | None:
         from tenantlint.frontends.ts_syntax import enclosing_functions, function_name
@@ -418,6 +420,9 @@ class _Analysis:
         return None
 
     def _authorised(self, var: str, after: str) -> bool:
+        after = after[:2000]  # the check follows the fetch
+        if var not in after:
+            return False
         v = re.escape(var)
         fields = "|".join(re.escape(f) for f in self.config.tenant_fields)
         if fields and re.search(
@@ -542,7 +547,7 @@ class _Analysis:
         from tenantlint.frontends.ts_routes import module_function
         from tenantlint.frontends.ts_syntax import text
 
-        calls = _captures(self.src, "(call_expression function: (identifier) @f)").get("f", [])
+        calls = self._plain_calls
         seen = [(fn.start_byte, fn.end_byte)]
         todo = [fn]
         while todo:
@@ -554,6 +559,11 @@ class _Analysis:
                         seen.append((target.start_byte, target.end_byte))
                         todo.append(target)
         return seen
+
+    @cached_property
+    def _plain_calls(self) -> list[Node]:
+        """The callee identifiers of every `f(…)` call in the file."""
+        return _captures(self.src, "(call_expression function: (identifier) @f)").get("f", [])
 
     def _trace(self, fn: Node) -> RequestTrace:
         from tenantlint.frontends.ts_routes import RequestTrace
@@ -736,6 +746,11 @@ class _Analysis:
             "middleware_context": context,
             "middleware_matcher": "\n".join(matchers) if matchers is not None else "*",
         }
+
+
+@cache
+def _call_of(names: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\s*\(")
 
 
 def _name(call: Node) -> str:
