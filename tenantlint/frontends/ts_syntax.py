@@ -42,7 +42,8 @@ _DECLARATORS_QUERY = "(variable_declarator name: (_) value: (_)) @d"
 
 @cache
 def _declarators_query(language: Language) -> Query:
-    return Query(language, _DECLARATORS_QUERY)
+    query: Query = Query(language, _DECLARATORS_QUERY)
+    return query
 
 
 def unwrap(node: Node) -> Node:
