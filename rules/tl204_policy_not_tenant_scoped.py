@@ -30,7 +30,13 @@ CREATE POLICY notes_tenant ON notes
 CREATE POLICY notes_members ON notes FOR SELECT
   USING (tenant_id IN (SELECT m.tenant_id FROM members m WHERE m.user_id = current_user));
 CREATE POLICY notes_archived ON notes AS RESTRICTIVE FOR DELETE USING (body IS NULL);
+CREATE POLICY notes_service ON notes TO service_role USING (true) WITH CHECK (true);
 """
+
+
+# Roles that bypass row-level security by construction: the superuser of a stock PostgreSQL and
+# of Supabase, and Supabase's `service_role` (created with BYPASSRLS).
+BYPASS_ROLES = frozenset({"postgres", "supabase_admin", "service_role"})
 
 
 class PolicyNotTenantScoped(Rule):
@@ -50,7 +56,9 @@ class PolicyNotTenantScoped(Rule):
         "written, or new rows can be written into another tenant. A check of the session alone "
         "(`auth.role() = 'authenticated'`) lets every signed-in user of every tenant through. "
         "Restrictive policies are AND-ed and can only narrow access; a restrictive policy that "
-        "is tied to the tenant makes the permissive ones it covers safe."
+        "is tied to the tenant makes the permissive ones it covers safe. A policy granted only "
+        "`TO` roles that bypass RLS anyway (`postgres`, `supabase_admin`, `service_role`) "
+        "grants nothing and is not reported."
     )
     bad = project(TABLES, _ALLOW_ALL)
     good = project(TABLES, _SCOPED)
@@ -64,6 +72,8 @@ class PolicyNotTenantScoped(Rule):
             for policy in policies:
                 if not policy.permissive or "ALL" in guarded or policy.command in guarded:
                     continue
+                if policy.roles and set(policy.roles) <= BYPASS_ROLES:
+                    continue  # granted only to roles that bypass RLS anyway: grants nothing
                 problem = _problem(policy)
                 if problem:
                     yield self.finding(

@@ -243,6 +243,11 @@ def test_rls_and_policies_via_pglast() -> None:
             "tenant_id = ANY (current_setting('app.tenants')::uuid[])",
             [("tenant_id", "app.tenants")],
         ),
+        (
+            "(tenant_id IS NULL OR check_access(tenant_id)) AND deleted_at IS NULL",
+            [("tenant_id", "check_access()")],
+        ),
+        ("tenant_id IS NULL OR true", []),
         ("true", []),
         ("auth.role() = 'authenticated'", []),
         ("tenant_id = tenant_id", []),
@@ -268,7 +273,8 @@ def test_functions_contribute_settings_only() -> None:
         "DO $$ BEGIN CREATE TABLE in_do (x int); END $$;\n",
         config=config,
     )
-    assert facts.sql_ops == () and facts.parse_errors == ()
+    assert [o.table for o in facts.sql_ops] == ["in_do"]  # a DO block runs; a function does not
+    assert facts.parse_errors == ()
     assert [(s.setting, s.local, s.in_wrapper, s.function, s.loc.line) for s in facts.settings] == [
         ("app.tenant_id", False, True, "public.set_tenant", 1),
         ("app.x", True, False, "other", 3),
@@ -354,3 +360,25 @@ def test_front_end_never_raises(parts: list[str]) -> None:
     facts = parse(text)
     assert facts.path == "migrations/001_init.sql"
     sql_to_ops(text, "x.py", 3, 7, CFG)
+
+
+def test_static_ddl_in_do_blocks_is_replayed() -> None:
+    facts = parse(
+        "ALTER TABLE t ENABLE ROW LEVEL SECURITY;\n"
+        "DO $$\n"
+        "BEGIN\n"
+        "  IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE policyname = 'p') THEN\n"
+        "    CREATE POLICY p ON t USING (tenant_id = current_setting('app.t'));\n"
+        "  END IF;\n"
+        "  EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', 't');\n"
+        "  EXECUTE 'DROP POLICY \"old\" ON t';\n"
+        "EXCEPTION WHEN duplicate_object THEN NULL;\n"
+        "END $$;\n"
+        "DO LANGUAGE plpython3u $$ print('x') $$;\n"
+    )
+    assert facts.parse_errors == ()
+    assert [(o.kind, o.loc.line, o.loc.column) for o in facts.sql_ops] == [
+        ("enable_rls", 1, 1),
+        ("create_policy", 5, 5),
+        ("drop_policy", 8, 11),
+    ]

@@ -4,9 +4,10 @@ Statements are cut by a small lexer (`sql_scan`) and checked by PostgreSQL's own
 C parser, which also hands back the statement's tree as JSON — read directly for the DDL we track
 (`sql_ddl`). A statement PostgreSQL rejects is a parse error at its line; the rest of the file goes
 on. Policies go through pglast's Python tree so that their USING / WITH CHECK expressions can be
-analysed (`sql_pg`, `sql_policy`). Function bodies and `DO` blocks are not analysed as DDL: a
-function only contributes the session settings it writes. (sqlglot, which parses ~40 times slower than
-that C parser, is kept for embedded SQL in `tenantlint.sqlanalysis`, where dialects matter.)
+analysed (`sql_pg`, `sql_policy`). The static DDL inside `DO` blocks is replayed; function
+bodies are not DDL: a function only contributes the session settings it writes. (sqlglot, which
+parses ~40 times slower than that C parser, is kept for embedded SQL in `tenantlint.sqlanalysis`,
+where dialects matter.)
 
 Which files are migrations (replayed in order by the tenancy map) is decided by path: Prisma's
 `<timestamp>_<name>/migration.sql`, `supabase/migrations/`, any `migrations/`, `migration/`,
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,10 +167,12 @@ class _Reader:
         self.errors: list[ParseError] = []
         self.settings: list[SettingWrite] = []
 
-    def statement(self, chunk: Chunk) -> None:
+    def statement(self, chunk: Chunk, nested: bool = False) -> None:
         stmt = _Stmt(chunk, self.lines, self.path, self.origin)
         words = [w.upper() for w in _WORD.findall(chunk.text, 0, 80)[:4]]
         if words[:1] == ["DO"]:
+            if self.ddl and not nested:
+                self._do_block(stmt)
             return
         if _is_routine(words):
             self._routine(stmt)
@@ -177,7 +181,7 @@ class _Reader:
         # SQL in code may hold driver placeholders (`%s`, `:name`): only its DDL is checked there
         if not self.ddl or (self.origin is not None and not tracked):
             return
-        tree = self._tree(stmt)
+        tree = self._tree(stmt, report=not nested)
         if tree is None or not tracked:
             return
         from tenantlint.frontends.sql_ddl import ddl_ops
@@ -186,7 +190,7 @@ class _Reader:
             ops = ddl_ops(raw["stmt"], stmt.place, stmt.statement_loc())
             self.ops += self._policy_ops(stmt) if ops is None else ops
 
-    def _tree(self, stmt: _Stmt) -> list[dict[str, Any]] | None:
+    def _tree(self, stmt: _Stmt, report: bool = True) -> list[dict[str, Any]] | None:
         """PostgreSQL's parse tree of the statement (as JSON), or None and a parse error."""
         from pglast.parser import ParseError as PgParseError
         from pglast.parser import parse_sql_json
@@ -194,6 +198,8 @@ class _Reader:
         try:
             return list(json.loads(parse_sql_json(stmt.chunk.text)).get("stmts", []))
         except PgParseError as exc:
+            if not report:
+                return None
             where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
             line = stmt.place(where, 0).line
             loc = stmt.statement_loc()
@@ -216,6 +222,36 @@ class _Reader:
         except Exception:  # accepted by the C parser, refused by its Python tree builder
             return []
         return [op for raw in parsed for op in pg_ops(raw.stmt, stmt.statement_loc())]
+
+    # -- DO blocks: the static DDL they run (`IF NOT EXISTS (…) THEN CREATE POLICY …`)
+
+    def _do_block(self, stmt: _Stmt) -> None:
+        """Replay the static SQL statements of a PL/pgSQL DO block, as if each ran once (the
+        idempotent-migration idiom). Dynamic SQL (`EXECUTE format(…)`) cannot be known."""
+        from pglast.parser import parse_plpgsql_json, parse_sql_json
+
+        try:
+            tree = json.loads(parse_sql_json(stmt.chunk.text))["stmts"][0]["stmt"]["DoStmt"]
+            options = {o["DefElem"]["defname"]: o["DefElem"]["arg"] for o in tree["args"]}
+            body = options["as"]["String"]["sval"]
+            language = options.get("language", {}).get("String", {}).get("sval", "plpgsql")
+            function = (
+                f"CREATE FUNCTION tl_do() RETURNS void LANGUAGE plpgsql AS $tl_do${body}$tl_do$"
+            )
+            plpgsql = json.loads(parse_plpgsql_json(function))
+        except Exception:  # not PL/pgSQL, or not parseable as such: nothing we can replay
+            return
+        if language != "plpgsql":
+            return
+        text = stmt.chunk.text
+        base = stmt.chunk.offset + max(text.find(body), 0)
+        for node in _json_nodes(plpgsql):
+            sql, at = _static_sql(node)
+            if sql is None:
+                continue
+            offset = base + max(body.find(at), 0)
+            line, column = self.lines.position(offset)
+            self.statement(Chunk(text=sql, offset=offset, line=line, column=column), nested=True)
 
     # -- functions: the settings they write ----------------------------------------------
 
@@ -262,6 +298,36 @@ def _is_routine(words: list[str]) -> bool:
     if rest[:2] == ["OR", "REPLACE"]:
         rest = rest[2:]
     return rest[:1] in (["FUNCTION"], ["PROCEDURE"])
+
+
+def _static_sql(node: dict[str, Any]) -> tuple[str | None, str]:
+    """The SQL a PL/pgSQL statement runs, when it is known: a static statement, or `EXECUTE`
+    of a string literal. Returns (sql, the text to find it by in the body)."""
+    from pglast.parser import parse_sql_json
+
+    if "PLpgSQL_stmt_execsql" in node:
+        query = str(node["PLpgSQL_stmt_execsql"]["sqlstmt"]["PLpgSQL_expr"]["query"])
+        return query, query
+    expr = node.get("PLpgSQL_stmt_dynexecute", {}).get("query", {}).get("PLpgSQL_expr", {})
+    if "query" not in expr:
+        return None, ""
+    try:
+        target = json.loads(parse_sql_json(f"SELECT {expr['query']}"))["stmts"][0]["stmt"]
+        value = target["SelectStmt"]["targetList"][0]["ResTarget"]["val"]["A_Const"]["sval"]
+    except Exception:  # `EXECUTE format(…)` and the like: dynamic, unknowable
+        return None, ""
+    return str(value["sval"]), str(expr["query"])
+
+
+def _json_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every dict of a JSON tree, in document order."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _json_nodes(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _json_nodes(item)
 
 
 def _char_offset(text: str, byte_offset: int) -> int:

@@ -111,8 +111,11 @@ def _ties(node: Any, table: str) -> set[Tie]:
         if node.boolop == enums.BoolExprType.AND_EXPR:
             return set().union(*parts)
         if node.boolop == enums.BoolExprType.OR_EXPR:
-            cols = set.intersection(*({c for c, _ in p} for p in parts)) if parts else set()
-            return {t for p in parts for t in p if t[0] in cols}
+            # `tenant_id IS NULL OR <tie on tenant_id>`: rows of no tenant, or of the session's
+            nulls = [_null_column(a, table) for a in node.args or ()]
+            cols = [{n} if n else {c for c, _ in p} for n, p in zip(nulls, parts, strict=True)]
+            common = set.intersection(*cols) if cols else set()
+            return {t for p in parts for t in p if t[0] in common}
         return set()
     if isinstance(node, ast.A_Expr):
         ops = {s.sval for s in node.name or ()}
@@ -254,3 +257,12 @@ def _is_true(node: Any) -> bool:
         and isinstance(node.val, ast.Boolean)
         and bool(node.val.boolval)
     )
+
+
+def _null_column(node: Any, table: str) -> str | None:
+    """The row column `node` tests for NULL (`tenant_id IS NULL`), if that is all it does."""
+    from pglast import ast, enums
+
+    if isinstance(node, ast.NullTest) and node.nulltesttype == enums.NullTestType.IS_NULL:
+        return _row_column(node.arg, table)
+    return None
