@@ -9,6 +9,7 @@ constrains, which configured names appear); the rules decide with the tenancy ma
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -31,6 +32,7 @@ from tenantlint.frontends.py_strings import SqlText, evaluate
 from tenantlint.frontends.py_util import (
     Imports,
     Locator,
+    Visitor,
     dotted,
     is_true,
     kwarg,
@@ -109,7 +111,7 @@ class ClassCtx:
     has_get_queryset: bool = False
 
 
-class CodeVisitor(cst.CSTVisitor):
+class CodeVisitor(Visitor):
     """Collects the code facts of one module; call `run()`."""
 
     def __init__(
@@ -166,7 +168,7 @@ class CodeVisitor(cst.CSTVisitor):
                             self.constants[t.value] = small.value
         for stmt in self.module.body:
             self.stmt = stmt
-            stmt.visit(self)
+            self.walk_tree(stmt)
         self._finish()
 
     def loc(self, node: cst.CSTNode, first_line: str | None = None) -> Loc:
@@ -1094,7 +1096,9 @@ class CodeVisitor(cst.CSTVisitor):
     def _taint(self, expr: cst.BaseExpression) -> str | None:
         """The request source an expression reads the tenant id from, if any."""
         f = self.func
-        if f is None:
+        if f is None or not (
+            f.tainted or f.path_params or f.params & {"request", "req"} or (f.cls and f.cls.view)
+        ):
             return None
         for n in walk(expr):
             if isinstance(n, cst.Attribute) and n.attr.value in _REQUEST_SOURCES:
@@ -1183,7 +1187,7 @@ class CodeVisitor(cst.CSTVisitor):
     def _fallback(self, target: str, value: cst.BaseExpression) -> None:
         """`tenant = x.get("tenant", "default")`, `tenant = t or DEFAULT_TENANT`, …"""
         tenantish = _tenantish(target, self.tenant_fields)
-        for n in walk(value):
+        for n in _fallback_candidates(value):
             default: cst.BaseExpression | None = None
             if (
                 isinstance(n, cst.Call)
@@ -1310,6 +1314,20 @@ def _tenantish(name: str, tenant_fields: set[str]) -> bool:
         stem and (low == stem or low.startswith(stem + "_") or low == f"current_{stem}")
         for stem in stems
     )
+
+
+def _fallback_candidates(value: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The value, and what it falls back to: `a.get(k, b.get(k2, d))`, `a or b or c`."""
+    todo = [value]
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, cst.Call) and len(node.args) >= 2:
+            todo.append(node.args[-1].value)
+        elif isinstance(node, cst.BooleanOperation):
+            todo.extend((node.left, node.right))
+        elif isinstance(node, cst.Await):
+            todo.append(node.expression)
 
 
 def _default_value(node: cst.BaseExpression) -> bool:
