@@ -88,6 +88,14 @@ SELECT schemaname, tablename, policyname, permissive = 'PERMISSIVE', roles::text
 FROM pg_policies ORDER BY schemaname, tablename, policyname
 """
 _ROLE = "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+_ROUTINES = """
+SELECT n.nspname, p.proname, p.prosrc
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+WHERE l.lanname IN ('sql', 'plpgsql') AND p.prokind IN ('f', 'p')
+  AND n.nspname <> ALL(%(excluded)s) AND n.nspname NOT LIKE 'pg\\_%%'
+  AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY(%(schemas)s::text[]))
+ORDER BY n.nspname, p.proname
+"""
 
 
 @dataclass
@@ -103,6 +111,7 @@ class Catalog:
 
     files: dict[str, FileFacts]
     role: Role
+    routines: list[tuple[str, str, str]]  # (schema, name, source) of SQL and PL/pgSQL routines
 
 
 @dataclass
@@ -153,6 +162,8 @@ def _read(conn: Any, schemas: tuple[str, ...]) -> Catalog:
         indexes = _group(cur.fetchall())
         cur.execute(_FOREIGN_KEYS, {"oids": oids})
         fks = _group(cur.fetchall())
+        cur.execute(_ROUTINES, {"excluded": list(SYSTEM_SCHEMAS), "schemas": list(schemas) or None})
+        routines = [(str(a), str(b), str(c or "")) for a, b, c in cur.fetchall()]
         cur.execute(_POLICIES)
         policies: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
         for row in cur.fetchall():
@@ -188,7 +199,7 @@ def _read(conn: Any, schemas: tuple[str, ...]) -> Catalog:
         files[path] = FileFacts(
             path=path, frontend="db", migration=True, migration_key=(path,), sql_ops=tuple(ops)
         )
-    return Catalog(files=files, role=role)
+    return Catalog(files=files, role=role, routines=routines)
 
 
 def _group(rows: list[tuple[Any, ...]]) -> dict[int, list[tuple[Any, ...]]]:
@@ -263,7 +274,7 @@ def audit(
     """The findings of the enabled rules on the catalog, plus the role's RLS bypass (TL202) and,
     given the project's migration facts, drift between the two (TL201/TL202/TL203)."""
     registry = load_registry()
-    tmap = TenancyMap(config, catalog.files)
+    tmap = TenancyMap(config, {**catalog.files, **routine_facts(catalog, config)})
     findings = [
         item
         for code in enabled
@@ -286,6 +297,25 @@ def audit(
         for f in findings
     ]
     return AuditResult(findings=sorted(findings, key=Finding.sort_key), tmap=tmap)
+
+
+def routine_facts(catalog: Catalog, config: Config) -> dict[str, FileFacts]:
+    """The session settings the database's functions write (the RLS wrapper's, when one of
+    them is a configured `rls-wrappers` name), one FileFacts per function that writes any."""
+    from tenantlint.sqlanalysis import settings_in_code
+
+    files: dict[str, FileFacts] = {}
+    for schema, name, source in catalog.routines:
+        path = f"db:{schema}.{name}"
+        loc = Loc(path=path, line=1, snippet=f"FUNCTION {schema}.{name}")
+        wrapper = name in config.rls_wrappers or f"{schema}.{name}" in config.rls_wrappers
+        writes = tuple(
+            w.model_copy(update={"function": f"{schema}.{name}", "in_wrapper": wrapper, "loc": loc})
+            for w in settings_in_code(source)
+        )
+        if writes:
+            files[path] = FileFacts(path=path, frontend="db", settings=writes)
+    return files
 
 
 def _role_bypass(tmap: TenancyMap, role: Role) -> Iterator[tuple[Loc, str]]:
