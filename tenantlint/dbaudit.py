@@ -2,10 +2,12 @@
 
 Each table becomes one `FileFacts` at path `db:<schema>.<table>` holding a `create_table` op
 (columns, NOT NULL, primary keys, unique and plain indexes, foreign keys) and its RLS state and
-policies as ops, so the tenancy map replays it exactly as it replays migrations. What only a live
-database knows — the connecting role — is reported as TL202 findings: a superuser or a
-BYPASSRLS role bypasses every policy whatever FORCE says. `--compare-migrations` reports where the
-live database and the replayed migrations disagree on a table's security.
+policies as ops, so the tenancy map replays it exactly as it replays migrations; SQL and PL/pgSQL
+functions contribute the session settings they write (`db:<schema>.<function>`), for TL205/TL206.
+What only a live database knows — the connecting role — is reported as TL202 findings: a
+superuser or a BYPASSRLS role bypasses every policy whatever FORCE says. `--compare-migrations`
+reports where the live database and the replayed migrations disagree on a tenant table's
+security: RLS on/off as TL201, FORCE as TL202, the set of policies as TL203.
 """
 
 from __future__ import annotations
