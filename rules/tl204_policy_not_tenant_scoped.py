@@ -31,6 +31,7 @@ CREATE POLICY notes_members ON notes FOR SELECT
   USING (tenant_id IN (SELECT m.tenant_id FROM members m WHERE m.user_id = current_user));
 CREATE POLICY notes_archived ON notes AS RESTRICTIVE FOR DELETE USING (body IS NULL);
 CREATE POLICY notes_service ON notes TO service_role USING (true) WITH CHECK (true);
+CREATE POLICY notes_backend ON notes USING (current_setting('role') = 'service_role');
 """
 
 
@@ -57,8 +58,9 @@ class PolicyNotTenantScoped(Rule):
         "(`auth.role() = 'authenticated'`) lets every signed-in user of every tenant through. "
         "Restrictive policies are AND-ed and can only narrow access; a restrictive policy that "
         "is tied to the tenant makes the permissive ones it covers safe. A policy granted only "
-        "`TO` roles that bypass RLS anyway (`postgres`, `supabase_admin`, `service_role`) "
-        "grants nothing and is not reported."
+        "`TO` roles that bypass RLS anyway (`postgres`, `supabase_admin`, `service_role`), or "
+        "whose USING admits only them (`auth.role() = 'service_role'`), grants nothing and is "
+        "not reported."
     )
     bad = project(TABLES, _ALLOW_ALL)
     good = project(TABLES, _SCOPED)
@@ -72,8 +74,8 @@ class PolicyNotTenantScoped(Rule):
             for policy in policies:
                 if not policy.permissive or "ALL" in guarded or policy.command in guarded:
                     continue
-                if policy.roles and set(policy.roles) <= BYPASS_ROLES:
-                    continue  # granted only to roles that bypass RLS anyway: grants nothing
+                if _only_bypass_roles(policy):
+                    continue  # admits only roles that bypass RLS anyway: grants nothing
                 problem = _problem(policy)
                 if problem:
                     yield self.finding(
@@ -81,6 +83,13 @@ class PolicyNotTenantScoped(Rule):
                         f"policy '{policy.name}' on tenant-scoped '{info.table}' {problem}: "
                         "permissive policies are OR-ed, so it opens the table across tenants",
                     )
+
+
+def _only_bypass_roles(policy: PolicyFact) -> bool:
+    """Granted `TO`, or requiring the session to be, only roles that bypass RLS."""
+    return any(
+        roles and set(roles) <= BYPASS_ROLES for roles in (policy.roles, policy.session_roles)
+    )
 
 
 def _tied(policy: PolicyFact) -> bool:

@@ -114,6 +114,8 @@ class PolicyFact(Fact):
     using_ties: tuple[tuple[str, str], ...] = ()
     check_ties: tuple[tuple[str, str], ...] = ()
     settings_read: tuple[str, ...] = ()  # every current_setting('x') the policy reads
+    # roles its USING requires the session to be (`auth.role() = 'service_role'`, `current_user = …`)
+    session_roles: tuple[str, ...] = ()
     loc: Loc
 
 

@@ -183,7 +183,11 @@ def _alter_policy(state: TableState, op: SqlOp) -> None:
     if new.roles:
         update["roles"] = new.roles
     if new.using is not None:
-        update |= {"using": new.using, "using_ties": new.using_ties}
+        update |= {
+            "using": new.using,
+            "using_ties": new.using_ties,
+            "session_roles": new.session_roles,
+        }
     if new.with_check is not None:
         update |= {"with_check": new.with_check, "check_ties": new.check_ties}
     reads = set(new.settings_read)

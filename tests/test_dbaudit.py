@@ -121,7 +121,15 @@ def summary(state: TableState, tenant_fields: tuple[str, ...]) -> dict[str, Any]
     return {
         "rls": (state.rls_enabled, state.rls_forced),
         "policies": sorted(
-            (p.name, p.command, p.permissive, p.using_ties, p.check_ties, p.settings_read)
+            (
+                p.name,
+                p.command,
+                p.permissive,
+                p.using_ties,
+                p.check_ties,
+                p.settings_read,
+                p.session_roles,
+            )
             for p in state.policies.values()
         ),
         "unique": sorted(

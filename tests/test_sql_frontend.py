@@ -11,7 +11,7 @@ from tenantlint.config import Config
 from tenantlint.facts import FileFacts, SqlOp
 from tenantlint.frontends import frontend_for
 from tenantlint.frontends.sql import SqlFrontEnd, is_migration, migration_key, sql_to_ops
-from tenantlint.frontends.sql_policy import analyse, parse_expression
+from tenantlint.frontends.sql_policy import analyse, parse_expression, session_roles
 from tenantlint.frontends.sql_scan import scan
 
 CFG = Config()
@@ -382,3 +382,18 @@ def test_static_ddl_in_do_blocks_is_replayed() -> None:
         ("create_policy", 5, 5),
         ("drop_policy", 8, 11),
     ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "roles"),
+    [
+        ("auth.role() = 'service_role'", ("service_role",)),
+        ("(auth.jwt() ->> 'role') = 'service_role'::text", ("service_role",)),
+        ("current_user = 'admin' AND tenant_id IS NOT NULL", ("admin",)),
+        ("current_setting('request.jwt.claim.role', true) = 'service_role'", ("service_role",)),
+        ("auth.role() = 'service_role' OR true", ()),
+        ("name = 'service_role'", ()),
+    ],
+)
+def test_session_roles(expression: str, roles: tuple[str, ...]) -> None:
+    assert session_roles(parse_expression(expression)) == roles

@@ -72,6 +72,7 @@ def policy_fact(
         using_ties=using_ties,
         check_ties=check_ties,
         settings_read=tuple(sorted({*using_reads, *check_reads})),
+        session_roles=sql_policy.session_roles(using if using is not None else with_check),
         loc=loc,
     )
 

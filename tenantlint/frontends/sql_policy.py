@@ -266,3 +266,48 @@ def _null_column(node: Any, table: str) -> str | None:
     if isinstance(node, ast.NullTest) and node.nulltesttype == enums.NullTestType.IS_NULL:
         return _row_column(node.arg, table)
     return None
+
+
+def session_roles(node: Any) -> tuple[str, ...]:
+    """The roles an expression requires the session to be: `auth.role() = 'service_role'`,
+    `current_user = 'admin'`, `(auth.jwt() ->> 'role') = …`, among its AND-ed terms."""
+    from pglast import ast, enums
+
+    if isinstance(node, ast.BoolExpr) and node.boolop == enums.BoolExprType.AND_EXPR:
+        return tuple(sorted({r for arg in node.args or () for r in session_roles(arg)}))
+    if not (isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP):
+        return ()
+    if {s.sval for s in node.name or ()} != {"="}:
+        return ()
+    for side, other in ((node.lexpr, node.rexpr), (node.rexpr, node.lexpr)):
+        value = _string_constant(other)
+        if value is not None and _is_session_role(side):
+            return (value,)
+    return ()
+
+
+def _is_session_role(node: Any) -> bool:
+    from pglast import ast
+
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    if isinstance(node, ast.SQLValueFunction):
+        return str(getattr(node.op, "name", "")).removeprefix("SVFOP_") in _SESSION_KEYWORDS
+    if isinstance(node, ast.FuncCall):
+        name = _name(node.funcname)
+        setting = _setting_name(node) if name.endswith("current_setting") else None
+        return name == "auth.role" or setting in ("role", "request.jwt.claim.role")
+    if isinstance(node, ast.A_Expr) and {s.sval for s in node.name or ()} == {"->>"}:
+        jwt = isinstance(node.lexpr, ast.FuncCall) and _name(node.lexpr.funcname) == "auth.jwt"
+        return jwt and _string_constant(node.rexpr) == "role"
+    return False
+
+
+def _string_constant(node: Any) -> str | None:
+    from pglast import ast
+
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.String):
+        return str(node.val.sval)
+    return None
