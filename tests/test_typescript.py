@@ -106,6 +106,44 @@ def test_precision_patterns_are_recorded() -> None:
     ]
 
 
+def test_more_precision_patterns() -> None:
+    code = """
+    async function rowInHand(envelope) {
+      await prisma.envelope.update({ where: { id: envelope.id }, data: {} });
+      await prisma.envelope.findFirst({ where: { id: recipient.envelopeId } });
+    }
+    async function idsOfRows(rows) {
+      const ids = rows.map((row) => row.id);
+      return prisma.envelope.findMany({ where: { id: { in: ids } } });
+    }
+    async function ancestors(teamId, id) {
+      const folder = await prisma.folder.findFirst({ where: { id, teamId } });
+      let parentId = folder.parentId;
+      return prisma.folder.findUnique({ where: { id: parentId } });
+    }
+    async function authorise(id) {
+      return prisma.survey.findUnique({ where: { id }, select: { tenantId: true } });
+    }
+    async function mine(ctx) {
+      return prisma.teamEmail.findUnique({ where: { email: ctx.user.email } });
+    }
+    async function taken(email) {
+      const existing = await prisma.teamEmail.findFirst({ where: { email } });
+      if (existing) throw new Error("taken");
+    }
+    """
+    assert [q.guarded_by for q in facts(code).queries] == [
+        "row-in-hand",
+        "row-in-hand",
+        "row-in-hand",
+        None,
+        "check-then-act",
+        "tenant-lookup",
+        "caller-identity",
+        "existence-check",
+    ]
+
+
 def test_rls_wrapper_scope_and_settings() -> None:
     code = """
     export async function withTenantRLS(tenantId, fn) {

@@ -108,6 +108,7 @@ class PrismaCall:
         self.where: Evidence | None = None
         self.data: Evidence | None = None
         self.args_pass_through = False
+        self.selected: set[str] = set()  # `select: { … }` keys: what the call reads
         self._read_args()
 
     def _read_args(self) -> None:
@@ -137,6 +138,8 @@ class PrismaCall:
                 self.where = self._collect_value(value, "")
             elif key == data_key and self.action in ("create", "upsert"):
                 self.data = self._collect_data(value)
+            elif key == "select" and (sel := self._value_of(value)).type == "object":
+                self.selected = {k for k, _ in _pairs(sel) if k is not None}
 
     def _value_of(self, node: Node) -> Node:
         """Follow `const x = {…}` bindings to the object they hold."""
@@ -184,6 +187,8 @@ class PrismaCall:
             if key is None:
                 spread = self._collect_value(value, prefix)
                 ev.merge(spread)
+            elif key in ("in", "equals") and prefix:
+                ev.values.append((prefix[:-1], value))  # `id: { in: ids }` filters by `ids`
             elif key in _NEGATIVE or key in _OPERATORS:
                 continue
             elif key == "OR":
@@ -225,8 +230,17 @@ class PrismaCall:
         )
 
     def value_texts(self) -> set[str]:
-        """Source text of the where's leaf values (`id`, `input.id`), for linking two sites."""
-        return {text(unwrap(v)) for _, v in (self.where.values if self.where else [])}
+        """Source text of the where's leaf values (`id`, `input.id`), and of what a bare name is
+        bound to (`let parentId = folder.parentId`), for linking two sites."""
+        out: set[str] = set()
+        for _, value in self.where.values if self.where else []:
+            value = unwrap(value)
+            out.add(text(value))
+            if value.type in ("identifier", "shorthand_property_identifier"):
+                bound = self.src.resolve(value)
+                if bound is not None:
+                    out.add(text(unwrap(bound)))
+        return out
 
     def tenant_derived(self, tenant_fields: tuple[str, ...]) -> bool:
         """`id: makeId(teamId, …)`: an id built from the tenant id (PRECISION #4)."""

@@ -50,6 +50,13 @@ _TYPE_CONTEXTS = frozenset(
     {"type_parameters", "type_annotation", "type_arguments", "type_parameter"}
 )
 _TS_ONLY_LINE = re.compile(rb"typeof\s+import\s*\(|[\w$\]]\s*<[^<>`;]*>\s*`|export\s+type\s+\*")
+# `tenantId`, `currentTenant`, `TENANT_SLUG` — not `AZUREAD_TENANT_ID` (someone else's tenant)
+_TENANT_NAME = re.compile(
+    r"(?i)^(?:current|default|active|resolved|my)?_?tenant(?:_?(?:id|slug|key))?$"
+)
+_DEFAULT_LITERAL = re.compile(r"(?i)default|public|main|demo|shared|global|fallback|system|common")
+# `rows.map((row) => row.id)`: the ids of rows an earlier query returned
+_IDS_OF_ROWS = re.compile(r"\.map\(\s*\(?\s*(\w+)\s*\)?\s*=>\s*\1\.\w*[iI]d\b")
 _CALLER = re.compile(r"^(?:ctx\.|context\.|req\.|request\.)?(?:session\.)?user\??\.")
 _LOOSE_COMPARE = frozenset({"!==", "!="})
 _DEFAULT_TENANT = re.compile(r"(?i)default_?tenant|fallback_?tenant|tenant_?fallback")
@@ -407,8 +414,14 @@ class _Analysis:
                     and mine & earlier.value_texts()
                 ):
                     return "check-then-act"
-            if _row_in_hand(p):
+            if _row_in_hand(p) or any(_IDS_OF_ROWS.search(t) for t in mine):
                 return "row-in-hand"
+            if (
+                p.action == "read"
+                and p.selected
+                and p.selected <= {"id", *self.config.tenant_fields}
+            ):
+                return "tenant-lookup"  # reads only the row's tenant, to authorise the caller
             if mine and all(_CALLER.match(t) for t in mine):
                 return "caller-identity"
         if p.action == "read":
@@ -417,6 +430,8 @@ class _Analysis:
                 after = text(fn)[p.call.end_byte - fn.start_byte :]
                 if self._authorised(result, after):
                     return "fetch-then-authorise"
+                if _existence_only(result, after):
+                    return "existence-check"
         return None
 
     def _authorised(self, var: str, after: str) -> bool:
@@ -694,7 +709,7 @@ class _Analysis:
                 yield TenantFallback(
                     loc=self.src.loc(node), description=f"falls back to `{text(right)}`"
                 )
-            elif literal and tenantish(left):
+            elif literal and _DEFAULT_LITERAL.search(literal) and tenantish(left):
                 yield TenantFallback(
                     loc=self.src.loc(node), description=f"falls back to the tenant '{literal}'"
                 )
@@ -703,7 +718,10 @@ class _Analysis:
             if left is None or right is None:
                 continue
             literal = string_value(right)
-            if tenantish(left) and (literal or _DEFAULT_TENANT.search(text(right))):
+            if tenantish(left) and (
+                (literal and _DEFAULT_LITERAL.search(literal))
+                or _DEFAULT_TENANT.search(text(right))
+            ):
                 yield TenantFallback(
                     loc=self.src.loc(node), description=f"defaults the tenant to `{text(right)}`"
                 )
@@ -722,11 +740,9 @@ class _Analysis:
         """An expression that holds a tenant id: a tenant field, a `…tenant…` name, a resolver call."""
         from tenantlint.frontends.ts_syntax import text
 
-        raw = text(node)
-        words = set(re.findall(r"[\w$]+", raw))
-        return bool(
-            words & (set(self.config.tenant_fields) | self.resolvers)
-            or re.search(r"(?i)tenant", raw)
+        words = set(re.findall(r"[\w$]+", text(node)))
+        return bool(words & (set(self.config.tenant_fields) | self.resolvers)) or any(
+            _TENANT_NAME.match(w) for w in words
         )
 
     def _middleware(self) -> dict[str, str]:
@@ -767,6 +783,16 @@ def _first_line(node: Node) -> Node:
         if name is not None:
             return name
     return node
+
+
+def _existence_only(var: str, after: str) -> bool:
+    """The fetched row is only tested for existence (`if (existing) throw …`): nothing is read."""
+    uses = list(re.finditer(rf"\b{re.escape(var)}\b", after))
+    return bool(uses) and all(
+        re.search(r"(?:if\s*\(\s*!?|!!?)\s*$", after[: m.start()])
+        and not re.match(r"\s*(?:\?\.|\.|\[)", after[m.end() :])
+        for m in uses
+    )
 
 
 def _row_in_hand(p: PrismaCall) -> bool:
