@@ -243,6 +243,7 @@ class Handler(Fact):
     tenant_context: str | None = None  # evidence of context: resolver call, guard, middleware
     models: tuple[str, ...] = ()  # models it queries, directly or via same-module functions
     raw_sql: bool = False  # it runs raw SQL, directly or via same-module functions
+    auth_hint: str | None = None  # an authentication-like call that is not a configured resolver
 
 
 class RequestTenant(Fact):
