@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tenantlint.facts import Handler
+from tenantlint.facts import Handler, Unverified
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
@@ -48,7 +48,7 @@ class RouteWithoutTenantContext(Rule):
         }
     )
 
-    def check(self, tmap: TenancyMap) -> Iterator[Finding]:
+    def check(self, tmap: TenancyMap) -> Iterator[Finding | Unverified]:
         middleware = [
             (f.extra["middleware_context"], f.extra.get("middleware_matcher", "*"))
             for f in tmap.iter_files()
@@ -66,6 +66,13 @@ class RouteWithoutTenantContext(Rule):
                     }
                 )
                 if not scoped or any(_covers(matcher, h) for _, matcher in middleware):
+                    continue
+                if h.auth_hint is not None:
+                    yield self.unverified(
+                        h.loc,
+                        f"authenticates through {h.auth_hint}(), which is not a configured "
+                        "tenant resolver: add it to tenant-resolvers if it yields the tenant",
+                    )
                     continue
                 yield self.finding(
                     h.loc,

@@ -57,6 +57,10 @@ _TENANT_NAME = re.compile(
 _DEFAULT_LITERAL = re.compile(r"(?i)default|public|main|demo|shared|global|fallback|system|common")
 # `rows.map((row) => row.id)`: the ids of rows an earlier query returned
 _IDS_OF_ROWS = re.compile(r"\.map\(\s*\(?\s*(\w+)\s*\)?\s*=>\s*\1\.\w*[iI]d\b")
+# calls that authenticate the request, by their name (a hint for the report, never context)
+_AUTH_NAME = re.compile(
+    r"(?i)auth|session|api_?(?:key|token)|permission|access|current_?user|require_?user|get_?user"
+)
 _CALLER = re.compile(r"^(?:ctx\.|context\.|req\.|request\.)?(?:session\.)?user\??\.")
 _LOOSE_COMPARE = frozenset({"!==", "!="})
 _DEFAULT_TENANT = re.compile(r"(?i)default_?tenant|fallback_?tenant|tenant_?fallback")
@@ -518,14 +522,17 @@ class _Analysis:
 
     def _handlers(self) -> list[Handler]:
         from tenantlint.frontends.ts_routes import find_handlers
+        from tenantlint.frontends.ts_syntax import text
 
         out: list[Handler] = []
         for h in find_handlers(self.src, self.router_calls):
-            ranges = self._reach(h.body)
-            within = [(s, e) for s, e in ranges]
+            within = self._reach(h.body)
 
             def inside(node: Node, within: list[tuple[int, int]] = within) -> bool:
                 return any(s <= node.start_byte < e for s, e in within)
+
+            auth = [w for w in h.wrapped_by if _AUTH_NAME.search(w)]
+            auth += [text(f) for f in self._plain_calls if inside(f) and _AUTH_NAME.search(text(f))]
 
             models = sorted({p.delegate for p in self.prisma if inside(p.call)})
             raw = any(inside(r.node) and not r.fragment for r in self.raw)
@@ -553,6 +560,7 @@ class _Analysis:
                     tenant_context=context,
                     models=tuple(models),
                     raw_sql=raw,
+                    auth_hint=auth[0] if auth else None,
                 )
             )
         return out
