@@ -1,0 +1,116 @@
+"""Throughput of the Python front end on a generated project of Python files only.
+
+    python bench/bench_python.py [--files 5000] [--seed 1] [--repeat 3] [--keep DIR]
+
+Generates N files with `generate.py`'s Python kinds (SQLAlchemy models, FastAPI routers, Django
+models and views, utilities with no data access, in its proportions), then measures, best of
+`--repeat`:
+
+- the front end alone, in process: files/s and MB/s (libcst parse included), beside the bare
+  `libcst.parse_module` and stdlib `ast.parse` of the same files (the parser's share);
+- `tenantlint check --no-cache` in a fresh process with `--jobs 1` and `--jobs 2` (start-up,
+  discovery, the tenancy map and every rule included): wall time and files/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import MIX, Generator  # noqa: E402
+
+from tenantlint.config import load_config  # noqa: E402
+from tenantlint.frontends.python import PythonFrontEnd  # noqa: E402
+
+PY_KINDS = {k: share for k, share in MIX.items() if k.startswith("py_")}
+
+
+def generate(out: Path, files: int, seed: int) -> list[Path]:
+    gen = Generator(out, files, seed)
+    gen.write(".gitignore", ".tenantlint_cache/\n")
+    gen.write("tenantlint.toml", 'tenant-fields = ["tenantId", "tenant_id"]\n')
+    total = sum(PY_KINDS.values())
+    plan = [k for k, share in PY_KINDS.items() for _ in range(round(files * share / total))]
+    plan += ["py_util"] * (files - len(plan))
+    paths = []
+    for i, kind in enumerate(plan[:files]):
+        rel, text = getattr(gen, kind)(i)
+        gen.write(rel, text)
+        paths.append(out / rel)
+    return paths
+
+
+def best_of(repeat: int, texts: list[tuple[str, str]], fn: Callable[[str, str], object]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for rel, text in texts:
+            fn(rel, text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def in_process(root: Path, paths: list[Path], repeat: int) -> None:
+    import libcst
+
+    config = load_config(root / "tenantlint.toml")
+    texts = [(p.relative_to(root).as_posix(), p.read_text(encoding="utf-8")) for p in paths]
+    mb = sum(len(t.encode()) for _, t in texts) / 1e6
+    frontend = PythonFrontEnd()
+    runs: dict[str, Callable[[str, str], object]] = {
+        "front end": lambda rel, text: frontend.parse(rel, text, config),
+        "libcst.parse_module alone": lambda rel, text: libcst.parse_module(text),
+        "ast.parse alone": lambda rel, text: ast.parse(text),
+    }
+    for name, fn in runs.items():
+        seconds = best_of(repeat, texts, fn)
+        print(f"{name}: {len(texts)} files, {mb:.1f} MB in {seconds:.2f} s: "
+              f"{len(texts) / seconds:.0f} files/s, {mb / seconds:.2f} MB/s")  # fmt: skip
+
+
+def cli(root: Path, jobs: int, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        done = subprocess.run(
+            ["tenantlint", "check", str(root), "--no-cache", "--jobs", str(jobs), "--quiet"],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode not in (0, 1):
+            sys.exit(f"tenantlint check failed: {done.stderr.strip()}")
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--files", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--keep", type=Path, help="generate into this directory and keep it")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.keep or Path(tmp)
+        paths = generate(root, args.files, args.seed)
+        in_process(root, paths, args.repeat)
+        for jobs in (1, 2):
+            wall = cli(root, jobs, args.repeat)
+            print(
+                f"tenantlint check --jobs {jobs}: {wall:.2f} s wall, {len(paths) / wall:.0f} files/s"
+            )
+
+
+if __name__ == "__main__":
+    main()
