@@ -191,6 +191,7 @@ def _read(conn: Any, schemas: tuple[str, ...]) -> Catalog:
                 roles=tuple(roles or ()),
                 using=sql_policy.parse_expression(qual) if qual else None,
                 with_check=sql_policy.parse_expression(check) if check else None,
+                texts=(qual, check),
                 loc=ploc,
             )
             ops.append(

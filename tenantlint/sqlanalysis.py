@@ -9,6 +9,7 @@ session settings it writes. Text that cannot be parsed is reported as `unknown`,
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
@@ -22,6 +23,7 @@ Access = Literal["read", "write", "ddl", "other"]
 _DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 _UNKNOWN = SqlStatement(kind="unknown")
 _NO_LOC = Loc(path="", line=1)
+_MAY_SET = re.compile(r"set_config|\bset\s+(?:local\s+|session\s+)?\"?\w+\"?\s*\.", re.IGNORECASE)
 
 
 def analyse_sql(sql: str, dialect: str | None = None) -> tuple[bool, tuple[SqlStatement, ...]]:
@@ -257,6 +259,8 @@ def settings_in_code(code: str) -> tuple[SettingWrite, ...]:
     from sqlglot import TokenType
     from sqlglot.dialects.dialect import Dialect
 
+    if not _MAY_SET.search(code):  # most bodies set nothing: skip the (slow) tokenizer
+        return ()
     try:
         toks = Dialect.get_or_raise("postgres").tokenize(code)
     except Exception:

@@ -11,7 +11,12 @@ from tenantlint.config import Config
 from tenantlint.facts import FileFacts, SqlOp
 from tenantlint.frontends import frontend_for
 from tenantlint.frontends.sql import SqlFrontEnd, is_migration, migration_key, sql_to_ops
-from tenantlint.frontends.sql_policy import analyse, parse_expression, session_roles
+from tenantlint.frontends.sql_policy import (
+    analyse,
+    clause_texts,
+    parse_expression,
+    session_roles,
+)
 from tenantlint.frontends.sql_scan import scan
 
 CFG = Config()
@@ -210,7 +215,8 @@ def test_rls_and_policies_via_pglast() -> None:
     assert policy is not None
     assert (policy.permissive, policy.command, policy.roles) == (False, "UPDATE", ("app", "public"))
     assert policy.using_ties == (("tenant_id", "app.tenant"),)
-    assert policy.check_ties == () and policy.with_check == "TRUE"
+    assert policy.check_ties == () and policy.with_check == "true"
+    assert policy.using == "tenant_id = current_setting('app.tenant')::uuid"
     assert policy.settings_read == ("app.tenant",)
     assert (result[6].name, result[6].new_name) == ("p", "q")
     assert result[7].if_exists
@@ -397,3 +403,12 @@ def test_static_ddl_in_do_blocks_is_replayed() -> None:
 )
 def test_session_roles(expression: str, roles: tuple[str, ...]) -> None:
     assert session_roles(parse_expression(expression)) == roles
+
+
+def test_clause_texts_as_written() -> None:
+    sql = (
+        "CREATE POLICY \"using (x)\" ON t FOR ALL TO a USING (\n  f(a) AND b = ')'  -- c )\n)"
+        " WITH CHECK ((x))"
+    )
+    assert clause_texts(sql) == ("f(a) AND b = ')' -- c )", "(x)")
+    assert clause_texts("ALTER POLICY p ON t RENAME TO q") == (None, None)

@@ -221,7 +221,8 @@ class _Reader:
             parsed = parse_sql(stmt.chunk.text)
         except Exception:  # accepted by the C parser, refused by its Python tree builder
             return []
-        return [op for raw in parsed for op in pg_ops(raw.stmt, stmt.statement_loc())]
+        loc = stmt.statement_loc()
+        return [op for raw in parsed for op in pg_ops(raw.stmt, stmt.chunk.text, loc)]
 
     # -- DO blocks: the static DDL they run (`IF NOT EXISTS (…) THEN CREATE POLICY …`)
 

@@ -18,10 +18,11 @@ _COMMANDS = {
 }
 
 
-def pg_ops(node: Any, loc: Loc) -> list[SqlOp]:
-    """The op of a CREATE or ALTER POLICY statement (empty for any other statement)."""
+def pg_ops(node: Any, sql: str, loc: Loc) -> list[SqlOp]:
+    """The op of a CREATE or ALTER POLICY statement `sql` (empty for any other statement)."""
     from pglast import ast
 
+    using_text, check_text = sql_policy.clause_texts(sql)
     if isinstance(node, ast.CreatePolicyStmt):
         policy = policy_fact(
             str(node.policy_name),
@@ -31,6 +32,7 @@ def pg_ops(node: Any, loc: Loc) -> list[SqlOp]:
             roles=_roles(node.roles),
             using=node.qual,
             with_check=node.with_check,
+            texts=(using_text, check_text),
             loc=loc,
         )
         return [_policy_op("create_policy", node.table, policy, loc)]
@@ -41,6 +43,7 @@ def pg_ops(node: Any, loc: Loc) -> list[SqlOp]:
             roles=_roles(node.roles),
             using=node.qual,
             with_check=node.with_check,
+            texts=(using_text, check_text),
             loc=loc,
         )
         return [_policy_op("alter_policy", node.table, policy, loc)]
@@ -56,9 +59,10 @@ def policy_fact(
     roles: tuple[str, ...] = (),
     using: Any = None,
     with_check: Any = None,
+    texts: tuple[str | None, str | None] = (None, None),
     loc: Loc,
 ) -> PolicyFact:
-    """A policy from the parse trees of its USING and WITH CHECK expressions."""
+    """A policy from the parse trees of its USING and WITH CHECK expressions, and their text."""
     using_ties, using_reads = sql_policy.analyse(using, table)
     check_ties, check_reads = sql_policy.analyse(with_check, table)
     return PolicyFact(
@@ -67,8 +71,8 @@ def policy_fact(
         permissive=permissive,
         command=command,
         roles=roles,
-        using=sql_policy.deparse(using) if using is not None else None,
-        with_check=sql_policy.deparse(with_check) if with_check is not None else None,
+        using=(texts[0] or "?") if using is not None else None,
+        with_check=(texts[1] or "?") if with_check is not None else None,
         using_ties=using_ties,
         check_ties=check_ties,
         settings_read=tuple(sorted({*using_reads, *check_reads})),

@@ -10,6 +10,7 @@ Used by the SQL front end (CREATE/ALTER POLICY) and by `db-audit` (`pg_policies.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,14 +82,36 @@ def parse_expression(text: str) -> Any | None:
     return stmt.whereClause
 
 
-def deparse(node: Any) -> str:
-    """The expression's text, normalised by PostgreSQL's own printer rules."""
-    from pglast.stream import RawStream
+def clause_texts(sql: str) -> tuple[str | None, str | None]:
+    """The source text of a CREATE/ALTER POLICY statement's USING and WITH CHECK expressions
+    (as written: cheaper than printing the tree back, and what the user recognises)."""
+    found: dict[str, str] = {}
+    tokens = [m.group() for m in _TOKEN.finditer(sql)]
+    sig = [i for i, t in enumerate(tokens) if not t.isspace() and not t.startswith(("--", "/*"))]
+    depth = 0
+    for k, i in enumerate(sig):
+        word = tokens[i].upper()
+        depth += (word == "(") - (word == ")")
+        if depth or k + 1 == len(sig) or tokens[sig[k + 1]] != "(":
+            continue
+        clause = "using" if word == "USING" else None
+        if word == "CHECK" and k > 0 and tokens[sig[k - 1]].upper() == "WITH":
+            clause = "check"
+        if clause and clause not in found:
+            found[clause] = _paren_body(tokens, sig[k + 1])
+    return found.get("using"), found.get("check")
 
-    try:
-        return str(RawStream()(node))
-    except Exception:  # a node the printer does not know: its text is informational only
-        return ""
+
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\w+|\s+|.", re.DOTALL)
+
+
+def _paren_body(tokens: list[str], open_index: int) -> str:
+    depth = 0
+    for j in range(open_index, len(tokens)):
+        depth += (tokens[j] == "(") - (tokens[j] == ")")
+        if depth == 0:
+            return " ".join("".join(tokens[open_index + 1 : j]).split())
+    return " ".join("".join(tokens[open_index + 1 :]).split())
 
 
 def analyse(node: Any, table: str) -> tuple[tuple[Tie, ...], tuple[str, ...]]:
