@@ -412,3 +412,35 @@ def test_clause_texts_as_written() -> None:
     )
     assert clause_texts(sql) == ("f(a) AND b = ')' -- c )", "(x)")
     assert clause_texts("ALTER POLICY p ON t RENAME TO q") == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "dialect"),
+    [
+        (
+            "CREATE TABLE `User` (\n  `id` VARCHAR(191) NOT NULL\n) DEFAULT CHARACTER SET utf8mb4;",
+            "MySQL",
+        ),
+        ('CREATE TABLE "User" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT);', "SQLite"),
+        ("CREATE TABLE [dbo].[User] ([id] NVARCHAR(1000) NOT NULL);", "SQL Server"),
+    ],
+)
+def test_other_dialects_are_unverified_not_errors(text: str, dialect: str) -> None:
+    facts = parse(text, path="prisma/migrations/20240101_init/migration.sql")
+    assert facts.parse_errors == () and facts.sql_ops == ()
+    assert [u.reason.split()[0] for u in facts.unverified] == [dialect.split()[0]]
+
+
+def test_backticks_in_literals_do_not_make_mysql() -> None:
+    facts = parse("COMMENT ON TABLE t IS 'run `make`';\nCREATE TABLE t (id int); -- `x`\n")
+    assert facts.unverified == () and [o.kind for o in facts.sql_ops] == ["create_table"]
+
+
+def test_comments_inside_do_blocks_are_read() -> None:
+    text = (
+        "DO $$\nBEGIN\n  -- tenantlint: ignore[TL204] because reviewed\n"
+        "  CREATE POLICY p ON t USING (true);\nEND $$;\n"
+    )
+    facts = parse(text)
+    assert [(c.line, c.column, c.standalone) for c in facts.comments] == [(3, 3, True)]
+    assert [(o.kind, o.loc.line) for o in facts.sql_ops] == [("create_policy", 4)]

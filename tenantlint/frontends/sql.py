@@ -25,11 +25,13 @@ from typing import Any
 
 from tenantlint.config import Config
 from tenantlint.facts import (
+    Comment,
     FileFacts,
     Loc,
     ParseError,
     SettingWrite,
     SqlOp,
+    Unverified,
 )
 from tenantlint.frontends.sql_scan import Chunk, Lines, scan
 
@@ -44,21 +46,50 @@ class SqlFrontEnd:
     name = "sql"
 
     def parse(self, path: str, text: str, config: Config) -> FileFacts:
-        migration = is_migration(path, config)
         chunks, comments = scan(text)
+        dialect = foreign_dialect(chunks)
+        if dialect is not None:  # PRECISION #10: not PostgreSQL, so unverified, not an error
+            loc = Loc(path=path, line=chunks[0].line if chunks else 1)
+            reason = f"{dialect} SQL: tenantlint reads PostgreSQL migrations only"
+            note = Unverified(loc=loc, kind="sql-dialect", reason=reason)
+            return FileFacts(
+                path=path, frontend=self.name, comments=tuple(comments), unverified=(note,)
+            )
+        migration = is_migration(path, config)
         reader = _Reader(path, Lines(text), config, ddl=migration)
         for chunk in chunks:
             reader.statement(chunk)
         return FileFacts(
             path=path,
             frontend=self.name,
-            comments=tuple(comments),
+            comments=tuple(comments + reader.comments),
             parse_errors=tuple(reader.errors),
             migration=migration,
             migration_key=migration_key(path) if migration else (),
             sql_ops=tuple(reader.ops),
             settings=tuple(reader.settings),
         )
+
+
+_DIALECT_MARKS = (
+    ("MySQL", re.compile(r"`[^`\n]+`|\bENGINE\s*=\s*InnoDB\b", re.IGNORECASE)),
+    ("SQLite", re.compile(r"\bAUTOINCREMENT\b|^\s*PRAGMA\b", re.IGNORECASE)),
+    ("SQL Server", re.compile(r"\[dbo\]|\bNVARCHAR\b|\bIDENTITY\s*\(\s*1\s*,", re.IGNORECASE)),
+)
+
+
+def foreign_dialect(chunks: list[Chunk]) -> str | None:
+    """The dialect of a SQL file that is plainly not PostgreSQL (a Prisma mysql or sqlite
+    project's migrations), judged from its first statements; None for PostgreSQL."""
+    for chunk in chunks[:20]:
+        code = _LITERALS.sub("", chunk.text)
+        for dialect, mark in _DIALECT_MARKS:
+            if mark.search(code):
+                return dialect
+    return None
+
+
+_LITERALS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|\$(\w*)\$.*?\$\1\$", re.DOTALL)
 
 
 def sql_to_ops(
@@ -166,6 +197,7 @@ class _Reader:
         self.ops: list[SqlOp] = []
         self.errors: list[ParseError] = []
         self.settings: list[SettingWrite] = []
+        self.comments: list[Comment] = []  # inside DO blocks (the lexer sees only a string)
 
     def statement(self, chunk: Chunk, nested: bool = False) -> None:
         stmt = _Stmt(chunk, self.lines, self.path, self.origin)
@@ -246,6 +278,10 @@ class _Reader:
             return
         text = stmt.chunk.text
         base = stmt.chunk.offset + max(text.find(body), 0)
+        body_lines = Lines(body)
+        for c in scan(body)[1]:
+            line, column = self.lines.position(base + body_lines.offset(c.line, c.column))
+            self.comments.append(c.model_copy(update={"line": line, "column": column}))
         for node in _json_nodes(plpgsql):
             sql, at = _static_sql(node)
             if sql is None:

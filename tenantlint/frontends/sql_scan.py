@@ -43,6 +43,9 @@ class Lines:
         line = bisect_right(self.starts, offset)
         return line, offset - self.starts[line - 1] + 1
 
+    def offset(self, line: int, column: int) -> int:
+        return self.starts[line - 1] + column - 1
+
 
 def scan(text: str) -> tuple[list[Chunk], list[Comment]]:
     """The statements and comments of a SQL text."""
