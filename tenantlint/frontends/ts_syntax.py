@@ -208,6 +208,10 @@ class Source:
                 out.setdefault(text(name), []).append((name, value))
         return out
 
+    def use_declarators(self, declarators: list[Node]) -> None:
+        """Supply the declarators from a query the caller already ran (one traversal, not two)."""
+        self.__dict__["declarators"] = declarators
+
     @cached_property
     def declarators(self) -> list[Node]:
         """Every `name = value` / `{ a, b } = value` declarator, in source order."""

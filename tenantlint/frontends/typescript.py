@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache, cached_property
+from functools import cache
 from typing import TYPE_CHECKING
 
 from tenantlint.config import Config
@@ -254,6 +254,7 @@ class _Analysis:
         self.named_calls: list[Node] = []  # calls whose callee name is a configured name
         self.router_calls: list[Node] = []
         self._traces: dict[int, RequestTrace] = {}
+        self._plain_calls: list[Node] = []  # the callee identifiers of every `f(…)` call
 
     # --- collection ------------------------------------------------------------------------
 
@@ -268,6 +269,9 @@ class _Analysis:
         caps = _captures(
             self.src, _main_query(tuple(sorted(names)), tuple(self.config.tenancy_flags))
         )
+        # one traversal of the tree: the binding index and the call list come from it too
+        self.src.use_declarators(_unique(caps.get("decl", [])))
+        self._plain_calls = caps.get("plain", [])
         for call in _unique(caps.get("call", []) + caps.get("tagged", [])):
             name = callee_name(call) or ""
             if name in configured:
@@ -582,11 +586,6 @@ class _Analysis:
                         seen.append((target.start_byte, target.end_byte))
                         todo.append(target)
         return seen
-
-    @cached_property
-    def _plain_calls(self) -> list[Node]:
-        """The callee identifiers of every `f(…)` call in the file."""
-        return _captures(self.src, "(call_expression function: (identifier) @f)").get("f", [])
 
     def _trace(self, fn: Node) -> RequestTrace:
         from tenantlint.frontends.ts_routes import RequestTrace
@@ -907,4 +906,6 @@ def _main_query(names: tuple[str, ...], flags: tuple[str, ...]) -> str:
 (binary_expression operator: ["??" "||"]) @fallback
 (object_assignment_pattern) @default
 (assignment_pattern) @default
+(variable_declarator name: (_) value: (_)) @decl
+(call_expression function: (identifier) @plain)
 """
