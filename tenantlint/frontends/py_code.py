@@ -199,10 +199,9 @@ class CodeVisitor(Visitor):
         self.classes.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        params = {
-            p.name.value
-            for p in (*node.params.params, *node.params.posonly_params, *node.params.kwonly_params)
-        }
+        ps = node.params
+        star = [p for p in (ps.star_arg, ps.star_kwarg) if isinstance(p, cst.Param)]
+        params = {p.name.value for p in (*ps.params, *ps.posonly_params, *ps.kwonly_params, *star)}
         cls = self.classes[-1] if self.classes and not self.funcs else None
         name = f"{cls.name}.{node.name.value}" if cls else node.name.value
         ctx = FuncCtx(name=name, node=node, params=params, cls=cls)
@@ -804,7 +803,7 @@ class CodeVisitor(Visitor):
             where=where,
             data=data,
             rls_scoped=self._in_rls(),
-            guarded_by=self._derived(call, steps) if where is not None else None,
+            guarded_by=self._derived(call, steps),
             pass_through=pass_through,
             function=f.name if f else None,
         )
@@ -820,10 +819,9 @@ class CodeVisitor(Visitor):
         if id(call) in self.nested_querysets:
             return "prefetch of a parent query"
         if any(
-            isinstance(n, cst.Call) and last_name(n.func) == "OuterRef"
+            isinstance(a.value, cst.Call) and last_name(a.value.func) == "OuterRef"
             for _, c in steps
             for a in c.args
-            for n in walk(a.value)
         ):
             return "correlated subquery"
         f = self.func
@@ -843,41 +841,42 @@ class CodeVisitor(Visitor):
         return None
 
     def _check_then_act(self, ctx: FuncCtx) -> None:
-        """PRECISION 1 and 2: a later by-id access after a scoped lookup of the same model, or a
-        row whose tenant column the function compares / passes to a permission check."""
-        scoped: set[str] = set()
-        checked = self._checked_models(ctx)
+        """PRECISION 1 and 2: a by-id access to a row the function already found with tenant
+        evidence (`task = …filter(tenant_id=…)…; …filter(id=task.id).update()`), or a read whose
+        row has its tenant column compared / is passed to a permission check."""
+        proven: dict[str, set[str]] = {}  # model → variables holding a row found with evidence
+        checked = {s.model for var in ctx.guard_names for s in self._held(ctx, var.split(".")[0])}
         for site in ctx.sites:
             guard = None
             evidence = site.where is not None and (
                 site.where.helpers or self._has_tenant_key(site.where.keys)
             )
+            by_id = site.where is not None and set(site.where.keys or ("?",)) <= {"id", "pk"}
             if (
-                site.model in scoped
-                and site.action in ("read", "update", "delete")
+                by_id
                 and not evidence
+                and any(
+                    re.search(rf"\b{re.escape(v)}\b", site.loc.snippet)
+                    for v in proven.get(site.model, ())
+                )
             ):
                 guard = "check-then-act"
             elif site.model in checked and site.action == "read" and not evidence:
                 guard = "fetch-then-authorise"
             if evidence:
-                scoped.add(site.model)
+                holders = {v for v in ctx.assigns if site in self._held(ctx, v)}
+                proven.setdefault(site.model, set()).update(holders)
             if guard:
                 i = self.queries.index(site)
                 self.queries[i] = site.model_copy(update={"guarded_by": guard})
 
-    def _checked_models(self, ctx: FuncCtx) -> set[str]:
-        out: set[str] = set()
-        for var in ctx.guard_names:
-            bound = ctx.assigns.get(var.split(".")[0])
-            if bound is None:
-                continue
-            for site in ctx.sites:
-                if site.loc.snippet and site.loc.snippet in re.sub(
-                    r"\s+", " ", self.locator.code(bound)
-                ):
-                    out.add(site.model)
-        return out
+    def _held(self, ctx: FuncCtx, var: str) -> list[QuerySite]:
+        """The query sites whose result the function assigned to `var`."""
+        bound = ctx.assigns.get(var)
+        if bound is None:
+            return []
+        code = re.sub(r"\s+", " ", self.locator.code(bound))
+        return [s for s in ctx.sites if s.loc.snippet and s.loc.snippet in code]
 
     def _has_tenant_key(self, keys: tuple[str, ...]) -> bool:
         return any(seg in self.tenant_fields for k in keys for seg in re.split(r"__|\.", k))
@@ -906,7 +905,7 @@ class CodeVisitor(Visitor):
             return bool(args) and self._raw_site(call, "RawSQL", args[0])
         if name == "SQL" and self.imports.is_from(func, "psycopg", "psycopg2"):
             args = positional(call)
-            return bool(args) and self._raw_site(call, "sql.SQL", args[0], safe_format=True)
+            return bool(args) and self._raw_site(call, "sql.SQL", args[0])
         if name == "set_config" and (dotted(func) or "").endswith("func.set_config"):
             args = positional(call)
             setting = literal_str(args[0]) if args else None
@@ -933,7 +932,6 @@ class CodeVisitor(Visitor):
         api: str,
         arg: cst.BaseExpression,
         require_db: bool = False,
-        safe_format: bool = False,
     ) -> bool:
         expr = arg
         for _ in range(4):  # unwrap text(…).bindparams(…), names bound to text(…) / sql.SQL(…)
@@ -955,14 +953,11 @@ class CodeVisitor(Visitor):
                 and last_name(expr.func) in ("text", "SQL")
                 and positional(expr)
             ):
-                if last_name(expr.func) == "SQL":
-                    safe_format = True
                 self.consumed.add(id(expr))
                 expr = positional(expr)[0]
                 continue
-            if (
-                safe_format
-                and isinstance(expr, cst.Call)
+            if (  # psycopg's `sql.SQL("… {}").format(sql.Identifier(t))` composes safely
+                isinstance(expr, cst.Call)
                 and isinstance(expr.func, cst.Attribute)
                 and expr.func.attr.value == "format"
             ):

@@ -62,7 +62,7 @@ class ModelExtractor:
         if self.django and self._is_django(cls, bases, body):
             return self._django(cls, stmt, bases, body)
         table_kw = next(
-            (a.value for a in cls.bases if a.keyword is not None and a.keyword.value == "table"),
+            (a.value for a in cls.keywords if a.keyword is not None and a.keyword.value == "table"),
             None,
         )
         is_sqlmodel = any(b.split(".")[-1] == "SQLModel" for b in bases) or (
@@ -100,7 +100,7 @@ class ModelExtractor:
             target, value, annotation = _assignment(s)
             if target == "__tablename__":
                 return True
-            if isinstance(value, cst.Call) and last_name(value.func) in _SA_CLASS_MARKERS:
+            if isinstance(value, cst.Call) and self._callee(value) in _SA_CLASS_MARKERS:
                 return True
             if "Mapped[" in (annotation or ""):
                 return True
@@ -157,7 +157,7 @@ class ModelExtractor:
         mapped = annotation is not None and "Mapped[" in annotation
         ann_optional = annotation is not None and _optional_annotation(annotation)
         call = value if isinstance(value, cst.Call) else None
-        func = last_name(call.func) if call else None
+        func = self._callee(call) if call else None
         if call is not None and func == "Field" and sqlmodel:
             sa_col = kwarg(call, "sa_column")
             if isinstance(sa_col, cst.Call):
@@ -265,6 +265,10 @@ class ModelExtractor:
             relation=None,  # the FK column carries the tenant; relations are not modelled here
             loc=self.loc.loc(node, stmt),
         )
+
+    def _callee(self, call: cst.Call) -> str:
+        """The called name through import aliases (`from .base import Column as C` → `Column`)."""
+        return (self.imports.qualify(call.func) or "").rsplit(".", 1)[-1]
 
     def _real_column(self, call: cst.Call) -> bool:
         d = dotted(call.func) or ""

@@ -8,13 +8,14 @@ the text holds a `tenantlint:` directive; positions are computed only for nodes 
 
 from __future__ import annotations
 
+import ast
 import io
 import tokenize
 
 import libcst as cst
 
 from tenantlint.config import Config
-from tenantlint.facts import Comment, Entity, FileFacts, Loc, ParseError
+from tenantlint.facts import Comment, Entity, FileFacts, Loc, ParseError, Unverified
 
 _MARKERS = (
     "sqlalchemy",
@@ -86,15 +87,28 @@ class PythonFrontEnd:
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
-            loc = Loc(path=path, line=exc.raw_line, column=exc.raw_column + 1)
-            message = f"Python syntax error: {str(exc.message).strip()}"
-            return FileFacts(
-                path=path,
-                frontend=self.name,
-                comments=notes,
-                parse_errors=(ParseError(loc=loc, message=message),),
-            )
+            return _rejected(path, text, notes, str(exc.message).strip())
         return extract(path, text, module, config, notes)
+
+
+def _rejected(path: str, text: str, notes: tuple[Comment, ...], reason: str) -> FileFacts:
+    """libcst rejected the file: TL001 when Python rejects it too (at Python's position and in its
+    words), else the file is valid code libcst does not know yet: unverified, not an error."""
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        loc = Loc(path=path, line=err.lineno or 1, column=err.offset or 1)
+        error = ParseError(loc=loc, message=f"Python syntax error: {err.msg}")
+        return FileFacts(path=path, frontend="python", comments=notes, parse_errors=(error,))
+    except (ValueError, RecursionError, MemoryError) as err:  # NUL bytes, absurd nesting
+        error = ParseError(loc=Loc(path=path, line=1), message=f"cannot parse: {err}")
+        return FileFacts(path=path, frontend="python", comments=notes, parse_errors=(error,))
+    note = Unverified(
+        loc=Loc(path=path, line=1),
+        kind="TL001",
+        reason=f"valid Python that libcst cannot parse ({reason})",
+    )
+    return FileFacts(path=path, frontend="python", comments=notes, unverified=(note,))
 
 
 def extract(
