@@ -99,6 +99,7 @@ class FuncCtx:
     calls: set[str] = field(default_factory=set)
     sites: list[QuerySite] = field(default_factory=list)
     raw: bool = False
+    tables: set[str] = field(default_factory=set)  # tables its raw SQL touches
     guard_names: set[str] = field(default_factory=set)  # `x` in `if x.tenant_id != …` / perm(x)
 
 
@@ -380,6 +381,8 @@ class CodeVisitor(Visitor):
                 self.consumed.add(-id(node))
         if name in _CLIENTS:
             self._client(node, name)
+        if name == "bool" and node.args:
+            self._bool_context(node.args[0].value)
         flag = self._flag_name(node)
         if flag is not None:
             self._flag(node, flag)
@@ -990,6 +993,8 @@ class CodeVisitor(Visitor):
 
             parsed, statements = analyse_sql(text.text)
             for st in statements:
+                if f is not None:
+                    f.tables.update(use.table for use in st.tables)
                 for sw in st.settings_written:
                     self._setting(sw.model_copy(update={"loc": loc}))
         self.raw_sql.append(
@@ -1092,7 +1097,11 @@ class CodeVisitor(Visitor):
         """The request source an expression reads the tenant id from, if any."""
         f = self.func
         if f is None or not (
-            f.tainted or f.path_params or f.params & {"request", "req"} or (f.cls and f.cls.view)
+            f.tainted
+            or f.path_params
+            or f.params & {"request", "req"}
+            or (f.cls and f.cls.view)
+            or (self.flask and f.handler is not None)  # Flask's request is a global
         ):
             return None
         for n in walk(expr):
@@ -1239,6 +1248,7 @@ class CodeVisitor(Visitor):
             while todo:
                 cur = todo.pop()
                 models.update(s.model for s in cur.sites)
+                models.update(cur.tables)
                 raw = raw or cur.raw
                 names |= cur.names
                 for c in cur.calls:
