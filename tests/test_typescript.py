@@ -156,15 +156,22 @@ def test_rls_wrapper_scope_and_settings() -> None:
     const scoped = prisma.$extends(forTenant(id));
     scoped.task.findMany();
     prisma.task.findMany();
+    function onlyInWrapper(tx) { return tx.$queryRaw`SELECT * FROM tasks`; }
+    withTenantRLS(id, (tx) => onlyInWrapper(tx));
+    function alsoOutside(db) { return db.task.count(); }
+    withTenantRLS(id, (tx) => alsoOutside(tx));
+    alsoOutside(prisma);
     """
     f = facts(code, rls_wrappers=["withTenantRLS", "forTenant"])
-    assert [q.rls_scoped for q in f.queries] == [True, True, False]
+    assert [q.rls_scoped for q in f.queries] == [True, True, False, False]
+    assert [r.rls_scoped for r in f.raw_sql] == [True, True]
     assert [
         (s.setting, s.local, s.in_transaction, s.in_wrapper, s.function) for s in f.settings
     ] == [("app.current_tenant_id", True, True, True, "withTenantRLS")]
-    assert [(r.api, r.sql, r.rls_scoped) for r in f.raw_sql] == [
-        ("$executeRaw", "SELECT set_config('app.current_tenant_id', $1, true)", True)
-    ]
+    assert (f.raw_sql[0].api, f.raw_sql[0].sql) == (
+        "$executeRaw",
+        "SELECT set_config('app.current_tenant_id', $1, true)",
+    )
 
 
 def test_raw_sql_text_and_injection() -> None:

@@ -316,13 +316,20 @@ class _Analysis:
 
     # --- where a site runs ------------------------------------------------------------------
 
-    def _in_wrapper(self, node: Node) -> bool:
+    def _in_wrapper(self, node: Node, seen: frozenset[str] = frozenset()) -> bool:
         """Lexically inside a function passed to an RLS wrapper, or inside the wrapper's definition,
         or in a module function that is only ever called from such places."""
-        from tenantlint.frontends.ts_syntax import callee_name, enclosing_functions, function_name
+        from tenantlint.frontends.ts_syntax import (
+            callee_name,
+            enclosing_functions,
+            function_name,
+            text,
+        )
 
+        named: str | None = None
         for fn in enclosing_functions(node):
-            if function_name(fn) in self.wrappers:
+            name = function_name(fn)
+            if name in self.wrappers:
                 return True
             args = fn.parent
             if (
@@ -332,7 +339,11 @@ class _Analysis:
                 and callee_name(args.parent) in self.wrappers
             ):
                 return True
-        return False
+            named = name or named
+        if named is None or named in seen or self.src.root.type != "program":
+            return False
+        calls = [c for c in self._plain_calls if text(c) == named]
+        return bool(calls) and all(self._in_wrapper(c, seen | {named}) for c in calls)
 
     def _receiver_scoping(self, receiver: Node | None) -> tuple[bool, bool]:
         """(rls_scoped, bypass_rls) of a client bound by `const db = prisma.$extends(forTenant(id))`."""
