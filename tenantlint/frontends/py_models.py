@@ -26,7 +26,7 @@ from tenantlint.frontends.py_util import (
     positional,
 )
 
-_GENERATED = re.compile(r"uuid|cuid|ulid|gen_random|token_urlsafe|token_hex|nanoid", re.I)
+_GENERATED = re.compile(r"uuid|cuid|ulid|gen_random|token|secrets\.|nanoid", re.I)
 _SA_CLASS_MARKERS = ("Column", "mapped_column", "relationship")
 _DJANGO_REL = ("ForeignKey", "OneToOneField")
 

@@ -273,9 +273,21 @@ class Locator:
 
     def _line_start_find(self, needle: str, start: int) -> int:
         pos = self.text.find(needle, start)
-        while pos > 0 and self.text[pos - 1] not in "\n ":  # `async def`, or a line start
+        while pos >= 0 and (
+            (pos > 0 and self.text[pos - 1] not in "\n ")  # `async def`, or a line start
+            or self._cut_word(needle, pos)
+        ):
             pos = self.text.find(needle, pos + 1)
         return pos
+
+    def _cut_word(self, needle: str, pos: int) -> bool:
+        """Whether the match ends inside a longer name (`class Change` in `class ChangeLog`)."""
+        end = pos + len(needle)
+        return (
+            end < len(self.text)
+            and (needle[-1:].isalnum() or needle[-1:] == "_")
+            and (self.text[end].isalnum() or self.text[end] == "_")
+        )
 
     def offset(
         self, node: cst.CSTNode, stmt: cst.CSTNode, first_line: str | None = None, code: str = ""
@@ -303,6 +315,7 @@ class Locator:
         pos = self.text.find(needle, start, end)
         while pos >= 0 and (
             self._claimed.get((needle, pos), id(node)) != id(node)
+            or self._cut_word(needle, pos)
             or (
                 body
                 and not _WS.sub("", self.text[pos : pos + 3 * len(body) + 200]).startswith(body)
