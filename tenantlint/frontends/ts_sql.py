@@ -169,8 +169,10 @@ class SqlSites:
             if child.type == "template_substitution":
                 expr = unwrap(child.named_children[0]) if child.named_child_count else child
                 parts.append(self._substitution(expr, bound))
-            elif child.type in ("string_fragment", "escape_sequence"):
+            elif child.type == "string_fragment":
                 parts.append(SqlText(text(child)))
+            elif child.type == "escape_sequence":
+                parts.append(SqlText(_unescape(text(child))))
         return parts
 
     def _substitution(self, expr: Node, bound: bool) -> SqlText:
@@ -206,6 +208,13 @@ class SqlSites:
             interpolated=any(p.interpolated for p in parts),
             unsafe_fragment=any(p.unsafe_fragment for p in parts),
         )
+
+
+def _unescape(seq: str) -> str:
+    r"""The character a simple escape stands for (`` \` `` in MySQL SQL); others stay as written."""
+    if len(seq) != 2:
+        return seq
+    return {"n": "\n", "t": "\t", "r": "\r"}.get(seq[1], seq[1])
 
 
 def _in_substitution(node: Node) -> bool:
