@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from tenantlint.config import Config
@@ -118,6 +118,7 @@ def is_migration(path: str, config: Config) -> bool:
     return name == "migration.sql" or any(p in _MIGRATION_DIRS for p in parts[:-1])
 
 
+@lru_cache(maxsize=16)
 def _glob(patterns: tuple[str, ...]) -> Any:
     from tenantlint.discovery import globspec
 
@@ -282,7 +283,9 @@ class _Reader:
         for c in scan(body)[1]:
             line, column = self.lines.position(base + body_lines.offset(c.line, c.column))
             self.comments.append(c.model_copy(update={"line": line, "column": column}))
-        for node in _json_nodes(plpgsql):
+        from tenantlint.frontends.sql_ddl import json_nodes
+
+        for node in json_nodes(plpgsql):
             sql, at = _static_sql(node)
             if sql is None:
                 continue
@@ -354,17 +357,6 @@ def _static_sql(node: dict[str, Any]) -> tuple[str | None, str]:
     except Exception:  # `EXECUTE format(…)` and the like: dynamic, unknowable
         return None, ""
     return str(value["sval"]), str(expr["query"])
-
-
-def _json_nodes(node: Any) -> Iterator[dict[str, Any]]:
-    """Every dict of a JSON tree, in document order."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _json_nodes(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _json_nodes(item)
 
 
 def _char_offset(text: str, byte_offset: int) -> int:

@@ -9,7 +9,7 @@ pglast's Python tree (`sql_pg`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tenantlint.facts import Entity, FieldFact, IndexFact, Loc, RelationRef, SqlOp
@@ -65,16 +65,15 @@ def _relation(rv: Node) -> tuple[str, str | None]:
     return rv.get("relname", ""), rv.get("schemaname")
 
 
-def _walk(node: Any) -> Any:
-    """Every dict in a JSON tree."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+def json_nodes(node: Any) -> Iterator[Node]:
+    """Every dict of a JSON tree, in document order."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from json_nodes(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from json_nodes(item)
 
 
 class _Reader:
@@ -196,7 +195,7 @@ class _Reader:
                 expression = True
                 columns += [
                     _names(d["fields"])[-1]
-                    for d in _walk(elem.get("expr"))
+                    for d in json_nodes(elem.get("expr"))
                     if "fields" in d and _names(d["fields"])
                 ]
         fact = IndexFact(
@@ -293,5 +292,5 @@ def _generates_unique(expr: Node | None) -> bool:
     """A default expression that calls a generator of globally unique values."""
     return any(
         "funcname" in d and (_names(d["funcname"]) or [""])[-1].lower() in _GENERATED_UNIQUE
-        for d in _walk(expr)
+        for d in json_nodes(expr)
     )
