@@ -169,31 +169,34 @@ def _scope_uses(node: exp.Expr, ctes: set[str], dialect: str) -> Iterator[TableU
     """The tables one SELECT/UPDATE/DELETE reads or writes directly, with their equated columns."""
     from sqlglot import exp
 
-    sources: list[tuple[exp.Table, Access]] = []
+    items: list[tuple[exp.Expr, Access]] = []  # every FROM item: tables, subqueries, functions
     conditions: list[exp.Expr] = []
     if isinstance(node, (exp.Update, exp.Delete)) and isinstance(node.this, exp.Table):
-        sources.append((node.this, "write"))
+        items.append((node.this, "write"))
     frm = _arg(node, "from")
     if frm is not None:
-        sources += [(t, "read") for t in [frm.this, *frm.expressions] if isinstance(t, exp.Table)]
-    for using in node.args.get("using") or ():
-        if isinstance(using, exp.Table):
-            sources.append((using, "read"))
+        items += [(t, "read") for t in [frm.this, *frm.expressions]]
+    items += [(t, "read") for t in node.args.get("using") or ()]
     for join in node.args.get("joins") or ():
-        if isinstance(join.this, exp.Table):
-            sources.append((join.this, "read"))
+        items.append((join.this, "read"))
         if join.args.get("on") is not None:
             conditions.append(join.args["on"])
     where = _arg(node, "where")
     if where is not None:
         conditions.append(where.this)
-    sources = [(t, a) for t, a in sources if t.db or _table_name(t, dialect) not in ctes]
+    sources = [  # a CTE's name is not a table, nor is a set-returning function
+        (t, a)
+        for t, a in items
+        if isinstance(t, exp.Table)
+        and isinstance(t.this, exp.Identifier)
+        and (t.db or _table_name(t, dialect) not in ctes)
+    ]
     if not sources:
         return
     constrained: set[tuple[str | None, str]] = set()
     for cond in conditions:
         constrained |= _constrained(cond, dialect)
-    only = len(sources) == 1
+    only = len(items) == 1  # an unqualified column belongs to the one FROM item there is
     for table, access in sources:
         name, alias = _table_name(table, dialect), _alias(table, dialect)
         cols = sorted(

@@ -186,6 +186,12 @@ CASES: list[tuple[str, str | None, str, set[Use]]] = [
         "read",
         {("a", None, ("tenant_id",), "read"), ("b", None, (), "read")},
     ),
+    (
+        "SELECT g, t.id FROM generate_series(1, 3) g JOIN tasks t ON t.n = g WHERE t.tenant_id = $1",
+        None,
+        "read",
+        {("tasks", "t", ("n", "tenant_id"), "read")},
+    ),
     # --- writes
     (
         "INSERT INTO tasks (tenant_id, title) VALUES ($1, $2)",
