@@ -8,6 +8,7 @@ constrains, which configured names appear); the rules decide with the tenancy ma
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ _SA_BUILDERS = {"select": "read", "update": "update", "delete": "delete", "inser
 _SA_FILTERS = ("filter", "where", "filter_by", "get")
 _DJ_CREATE = ("create", "get_or_create", "update_or_create", "bulk_create")
 _DJ_FILTER = ("filter", "get", "get_or_create", "update_or_create", "first", "last")
+_FILTER_STEPS = {*_SA_FILTERS, "having", *_DJ_FILTER, "exclude"}
+_BUILTINS = {*dir(builtins), "cls"}
 _DJ_SHORTCUTS = ("get_object_or_404", "get_list_or_404")
 _DJ_SUFFIX = re.compile(r"__(exact|iexact|in)$")
 _EXECUTE = ("execute", "executemany", "exec_driver_sql", "executescript")
@@ -797,6 +800,9 @@ class CodeVisitor(Visitor):
                 for a in c.args
                 for n in walk(a.value)
             )
+        elif f is not None and where is not None and f.handler is None:
+            values = [a.value for m, c in steps if m in _FILTER_STEPS for a in c.args]
+            pass_through = self._from_params(f, values)
         site = QuerySite(
             loc=self.loc(call),
             orm=orm,
@@ -842,6 +848,21 @@ class CodeVisitor(Visitor):
                     ):
                         return "scoped-parent"
         return None
+
+    def _from_params(self, f: FuncCtx, values: list[cst.BaseExpression]) -> bool:
+        """PRECISION 5, for values: a model-layer function (not a handler) whose filter uses only
+        what its caller passed in (`get_by_id(cls, _id)`, `… == self`): scoped at the call sites."""
+        free = _free_names(values) - set(self.imports.names) - _BUILTINS
+        if not free:
+            return False
+        for name in free:
+            bound = f.assigns.get(name)
+            if name in f.params:
+                continue
+            extra = _free_names([bound]) - set(self.imports.names) if bound is not None else {name}
+            if not extra or not extra <= f.params:
+                return False
+        return True
 
     def _check_then_act(self, ctx: FuncCtx) -> None:
         """PRECISION 1 and 2: a by-id access to a row the function already found with tenant
@@ -1280,6 +1301,23 @@ class CodeVisitor(Visitor):
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _free_names(values: list[cst.BaseExpression]) -> set[str]:
+    """The variables the expressions read (heads of attribute chains; no models, keywords)."""
+    skip: set[int] = set()
+    out: set[str] = set()
+    for value in values:
+        for n in walk(value):
+            if isinstance(n, cst.Attribute):
+                skip.add(id(n.attr))
+            elif isinstance(n, cst.Arg) and n.keyword is not None:
+                skip.add(id(n.keyword))
+            elif isinstance(n, (cst.Lambda, cst.ListComp, cst.GeneratorExp)):
+                return {"<scope>"}  # names bound inside: not worth resolving
+            elif isinstance(n, cst.Name) and id(n) not in skip and not _CAMEL.match(n.value):
+                out.add(n.value)
+    return out
 
 
 def _unroll(call: cst.Call) -> tuple[cst.BaseExpression, list[tuple[str, cst.Call]]]:
