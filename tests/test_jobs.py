@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -88,3 +90,33 @@ def test_cli_jobs_option(project: Path) -> None:
         assert res.exit_code == 1, res.output
         outputs.append(json.loads(res.stdout)["findings"])
     assert outputs[0] == outputs[1]
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("tty", "enabled", "shown"), [(True, True, True), (False, True, False), (True, False, False)]
+)
+def test_progress_only_on_a_terminal_after_a_second(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, enabled: bool, shown: bool
+) -> None:
+    err = _Tty() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    clock = iter([100.0, 100.2, 101.5, 101.7, 103.0])
+    monkeypatch.setattr(collect_mod.time, "monotonic", lambda: next(clock))
+    progress = collect_mod._Progress(4, enabled)  # starts at t=100.0
+    progress.step()  # 0.2 s: too early
+    assert err.getvalue() == ""
+    progress.step(2)  # 1.5 s
+    progress.step()  # 1.7 s
+    progress.done()
+    if shown:
+        assert err.getvalue().startswith(
+            "\rtenantlint: analysed 3/4 files\rtenantlint: analysed 4/4 files"
+        )
+        assert err.getvalue().endswith("\r\033[K")  # the line is cleared at the end
+    else:
+        assert err.getvalue() == ""
