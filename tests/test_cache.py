@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import write_project
 
+from support import write_project
 from tenantlint import collect as collect_mod
 from tenantlint.collect import CACHE_DIR, collect
 from tenantlint.config import Config
