@@ -51,6 +51,8 @@ def test_helpers_consts_and_unknowns() -> None:
       prisma.a.findMany({ where: tenantFilter(t) });
       prisma.a.findMany({ where: { ...base, id } });
       prisma.a.findMany({ where: build() });
+      const { scoped } = await tenantFilter(t);
+      prisma.a.findMany({ where: scoped });
       prisma.a.findMany({ where });
       prisma.a.findMany();
     }
@@ -61,6 +63,7 @@ def test_helpers_consts_and_unknowns() -> None:
         (Predicate(helpers=("tenantFilter",)), False),
         (Predicate(keys=("id", "tenantId")), False),
         (Predicate(unknown=True), False),
+        (Predicate(helpers=("tenantFilter",)), False),
         (Predicate(unknown=True), True),
         (None, False),
     ]

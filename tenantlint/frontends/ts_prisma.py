@@ -19,6 +19,7 @@ from tenantlint.frontends.ts_syntax import (
     call_args,
     callee_name,
     enclosing_function,
+    pattern_names,
     root_identifier,
     text,
     unwrap,
@@ -153,6 +154,23 @@ class PrismaCall:
             node = unwrap(bound)
         return node
 
+    def _destructured_from_helper(self, node: Node) -> str | None:
+        """The scope helper a destructured name comes from: `const { where } = await helper(…)`."""
+        root = root_identifier(node)
+        if root is None:
+            return None
+        for decl in self.src.declarators:
+            if decl.start_byte >= node.start_byte:
+                break
+            pattern, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")
+            if pattern is None or value is None or pattern.type != "object_pattern":
+                continue
+            call = unwrap(value)
+            name = callee_name(call) if call.type == "call_expression" else None
+            if name in self.config.scope_helpers and root in pattern_names(pattern):
+                return name
+        return None
+
     def _collect_data(self, node: Node) -> Evidence:
         node = self._value_of(node)
         if node.type == "array":  # createMany: every row must set the tenant
@@ -175,6 +193,8 @@ class PrismaCall:
             )
         elif node.type == "call_expression" and callee_name(node) in self.config.scope_helpers:
             ev.helpers.add(callee_name(node) or "")
+        elif (helper := self._destructured_from_helper(node)) is not None:
+            ev.helpers.add(helper)  # `const { where } = await buildWhere(…)`
         else:
             root = root_identifier(raw)
             if root is not None and self.src.is_parameter(root, raw):

@@ -198,17 +198,18 @@ _SOURCE = re.compile(
     r"|\bheaders\s*\[\s*['\"](?P<header2>[\w-]+)['\"]"
 )
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
+# calls that read the request, or hand a value through unchanged
+_PASS_VALUE = frozenset({"json", "formData", "get", "getAll", "param", "query", "cookies", "headers",
+                         "String", "Number", "parseInt", "parseFloat", "BigInt", "toString", "trim",
+                         "toLowerCase", "toUpperCase"})  # fmt: skip
 
 
 class RequestTrace:
     """Variables of one function that hold values taken from the request."""
 
-    def __init__(
-        self, src: Source, fn: Node, trusted_headers: tuple[str, ...], resolvers: tuple[str, ...]
-    ) -> None:
+    def __init__(self, src: Source, fn: Node, trusted_headers: tuple[str, ...]) -> None:
         self.src = src
         self.trusted = {h.lower() for h in trusted_headers}
-        self.resolvers = set(resolvers)
         self.tainted: dict[str, str] = {}  # variable → the request source it came from
         if route_of(src.path) is not None and "params" in parameter_names(fn):
             self.tainted["params"] = "route params"
@@ -238,8 +239,15 @@ class RequestTrace:
         if name is None or value is None:
             return
         inner = unwrap(value)
-        if inner.type == "call_expression" and callee_name(inner) in self.resolvers:
-            return  # a configured resolver verifies what it is given
+        while inner.type == "call_expression" and callee_name(inner) in (
+            "catch",
+            "then",
+            "finally",
+        ):
+            member = inner.child_by_field_name("function")
+            inner = unwrap(member.child_by_field_name("object") or member) if member else inner
+        if inner.type == "call_expression" and callee_name(inner) not in _PASS_VALUE:
+            return  # any other call may verify what it is given (a token, a membership)
         source = self.source_in(value)
         if source is not None:
             for n in pattern_names(name):

@@ -61,6 +61,7 @@ _IDS_OF_ROWS = re.compile(r"\.map\(\s*\(?\s*(\w+)\s*\)?\s*=>\s*\1\.\w*[iI]d\b")
 _AUTH_NAME = re.compile(
     r"(?i)auth|session|api_?(?:key|token)|permission|access|current_?user|require_?user|get_?user"
 )
+_MEMBERSHIP = re.compile(r"(?i)user|member|owner")
 _CALLER = re.compile(r"^(?:ctx\.|context\.|req\.|request\.)?(?:session\.)?user\??\.")
 _LOOSE_COMPARE = frozenset({"!==", "!="})
 _DEFAULT_TENANT = re.compile(r"(?i)default_?tenant|fallback_?tenant|tenant_?fallback")
@@ -603,9 +604,7 @@ class _Analysis:
 
         key = fn.start_byte
         if key not in self._traces:
-            self._traces[key] = RequestTrace(
-                self.src, fn, self.config.trusted_tenant_headers, self.config.tenant_resolvers
-            )
+            self._traces[key] = RequestTrace(self.src, fn, self.config.trusted_tenant_headers)
         return self._traces[key]
 
     def _request_source(self, value: Node) -> str | None:
@@ -618,12 +617,12 @@ class _Analysis:
         return None
 
     def _request_tenants(self) -> Iterable[RequestTenant]:
-        from tenantlint.frontends.ts_syntax import call_args
+        from tenantlint.frontends.ts_syntax import call_args, text
 
         fields = set(self.config.tenant_fields)
         for p in self.prisma:
             for side, ev in (("where-clause", p.where), ("create data", p.data)):
-                if ev is None or any(re.search(r"(?i)user|member|owner", k) for k in ev.keys):
+                if ev is None or any(_MEMBERSHIP.search(k) for k in ev.keys):
                     continue  # a membership filter verifies the requested tenant
                 for key, value in ev.values:
                     last = key.rsplit(".", 1)[-1]
@@ -635,6 +634,8 @@ class _Analysis:
         for call in self.named_calls:
             name = _name(call)
             args = call_args(call) if name in sinks else []
+            if args and _MEMBERSHIP.search(text(args[0])):
+                continue  # the helper is given the user too: it checks the membership
             source = self._request_source(args[0]) if args else None
             if source is not None:
                 yield RequestTenant(
