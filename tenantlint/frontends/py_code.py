@@ -74,6 +74,8 @@ _REQUEST_SOURCES = (
     "cookies",
     "match_info",
 )
+_TAINT_METHODS = ("get", "getlist", "pop", "strip", "lower")
+_CONVERSIONS = ("int", "str", "UUID", "uuid.UUID", "float")
 _PERMISSION = re.compile(r"permission|authori[sz]|require_|check_access|has_access|can_", re.I)
 _CLIENTS = (
     "sessionmaker",
@@ -653,6 +655,8 @@ class CodeVisitor(Visitor):
     ) -> bool:
         self._consume(steps)
         ops = [m for m, _ in steps]
+        if {"none", "bulk_update"} & set(ops):  # no rows read / instances already loaded
+            return True
         if "raw" in ops:
             raw_call = steps[ops.index("raw")][1]
             args = positional(raw_call)
@@ -765,7 +769,9 @@ class CodeVisitor(Visitor):
                 targets.append((bound, saved))
         found = False
         for ctor, var in targets:
-            ctor_model = _model_ref(ctor.func)
+            ctor_model = last_name(ctor.func)
+            if not _CAMEL.match(ctor_model or ""):  # a class called, not `M.objects.get(…)`
+                continue
             if ctor_model is None or id(ctor) in self.consumed:
                 continue
             self.consumed.add(id(ctor))
@@ -1125,21 +1131,46 @@ class CodeVisitor(Visitor):
             or (self.flask and f.handler is not None)  # Flask's request is a global
         ):
             return None
-        for n in walk(expr):
-            if isinstance(n, cst.Attribute) and n.attr.value in _REQUEST_SOURCES:
-                owner = dotted(n.value) or ""
-                if owner in ("request", "self.request", "req", "flask.request"):
-                    if n.attr.value in ("headers", "cookies") and self._trusted_header(expr):
-                        continue
-                    return f"{owner}.{n.attr.value}"
-            if isinstance(n, cst.Name) and n.value in f.tainted:
-                return f.tainted[n.value]
-            if (
-                isinstance(n, cst.Name)
-                and n.value in f.path_params
-                and n.value in self.tenant_fields
-            ):
+        return self._source(f, expr, expr)
+
+    def _source(
+        self, f: FuncCtx, node: cst.BaseExpression, whole: cst.BaseExpression
+    ) -> str | None:
+        """Follow the value itself (subscripts, `.get()`, conversions, `await`, `or`), not what
+        it is passed to: `Serializer(data=request.data).data` is the serializer's output."""
+        if isinstance(node, cst.Attribute) and node.attr.value in _REQUEST_SOURCES:
+            owner = dotted(node.value) or ""
+            if owner in ("request", "self.request", "req", "flask.request"):
+                if node.attr.value in ("headers", "cookies") and self._trusted_header(whole):
+                    return None
+                return f"{owner}.{node.attr.value}"
+        if isinstance(node, cst.Name):
+            if node.value in f.tainted:
+                return f.tainted[node.value]
+            if node.value in f.path_params and node.value in self.tenant_fields:
                 return "path parameter"
+            return None
+        inner: list[cst.BaseExpression] = []
+        if isinstance(node, (cst.Subscript, cst.Attribute)):
+            inner = [node.value]
+        elif isinstance(node, cst.Await):
+            inner = [node.expression]
+        elif isinstance(node, (cst.BooleanOperation, cst.BinaryOperation)):
+            inner = [node.left, node.right]
+        elif isinstance(node, cst.IfExp):
+            inner = [node.body, node.orelse]
+        elif isinstance(node, cst.Call):
+            name = last_name(node.func) or ""
+            if isinstance(node.func, cst.Attribute) and name in _REQUEST_SOURCES:
+                inner = [node.func]  # `request.json()`, `request.get_json()`
+            elif isinstance(node.func, cst.Attribute) and name in _TAINT_METHODS:
+                inner = [node.func.value]
+            elif name in _CONVERSIONS and node.args:
+                inner = [node.args[0].value]
+        for part in inner:
+            src = self._source(f, part, whole)
+            if src:
+                return src
         return None
 
     def _trusted_header(self, expr: cst.BaseExpression) -> bool:
