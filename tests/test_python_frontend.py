@@ -217,14 +217,14 @@ def test_sqlalchemy_queries_and_precision_patterns() -> None:
         from sqlalchemy import select, update
         from app.db import for_tenant
 
-        def handler(db, tenant, task_id, *criteria):
+        def handler(db, tenant, task_id, note_id, *criteria):
             a = db.query(Task).filter(Task.id == task_id, Task.tenant_id == tenant.id).one()
             db.query(Task).filter(Task.id == a.id).update({"done": True})
             db.execute(select(Task).where(for_tenant(Task, tenant.id)))
             db.query(Comment).join(Task).filter(Task.tenant_id == tenant.id).all()
             db.query(Comment).filter(*criteria).all()
-            db.execute(update(Note).where(Note.id == task_id).values(done=True))
-            note = db.get(Note, task_id)
+            db.execute(update(Note).where(Note.id == note_id).values(done=True))
+            note = db.get(Note, note_id)
             if note.tenant_id != tenant.id:
                 raise PermissionError
             db.query(Tag).filter_by(name="x", tenant_id=tenant.id).all()

@@ -103,6 +103,7 @@ class FuncCtx:
     names: set[str] = field(default_factory=set)
     calls: set[str] = field(default_factory=set)
     sites: list[QuerySite] = field(default_factory=list)
+    site_values: list[set[str]] = field(default_factory=list)  # variables each site filters by
     raw: bool = False
     tables: set[str] = field(default_factory=set)  # tables its raw SQL touches
     guard_names: set[str] = field(default_factory=set)  # `x` in `if x.tenant_id != …` / perm(x)
@@ -806,8 +807,10 @@ class CodeVisitor(Visitor):
                 for a in c.args
                 for n in walk(a.value)
             )
-        elif f is not None and where is not None and f.handler is None:
-            values = [a.value for m, c in steps if m in _FILTER_STEPS for a in c.args]
+        values = [a.value for m, c in steps if m in _FILTER_STEPS for a in c.args]
+        if not steps and where is not None:  # `get_object_or_404(M, pk=pk)`
+            values = [a.value for a in call.args[1:]]
+        if f is not None and where is not None and not where.unknown and f.handler is None:
             pass_through = self._from_params(f, values)
         site = QuerySite(
             loc=self.loc(call),
@@ -824,6 +827,7 @@ class CodeVisitor(Visitor):
         )
         if f is not None:
             f.sites.append(site)
+            f.site_values.append(_free_names(values) - set(self.imports.names) - _BUILTINS)
         self.queries.append(site)
 
     def _derived(self, call: cst.Call, steps: list[tuple[str, cst.Call]]) -> str | None:
@@ -875,8 +879,9 @@ class CodeVisitor(Visitor):
         evidence (`task = …filter(tenant_id=…)…; …filter(id=task.id).update()`), or a read whose
         row has its tenant column compared / is passed to a permission check."""
         proven: dict[str, set[str]] = {}  # model → variables holding a row found with evidence
+        proven_ids: set[str] = set()  # variables a query constrained together with the tenant
         checked = {s.model for var in ctx.guard_names for s in self._held(ctx, var.split(".")[0])}
-        for site in ctx.sites:
+        for site, values in zip(ctx.sites, ctx.site_values, strict=True):
             guard = None
             evidence = site.where is not None and (
                 site.where.helpers or self._has_tenant_key(site.where.keys)
@@ -891,9 +896,12 @@ class CodeVisitor(Visitor):
                 )
             ):
                 guard = "check-then-act"
+            elif not evidence and values and values <= proven_ids:
+                guard = "check-then-act"  # `…get(pk=project_id, workspace__slug=slug)` proved it
             elif site.model in checked and site.action == "read" and not evidence:
                 guard = "fetch-then-authorise"
             if evidence:
+                proven_ids |= values
                 holders = {v for v in ctx.assigns if site in self._held(ctx, v)}
                 proven.setdefault(site.model, set()).update(holders)
             if guard:
