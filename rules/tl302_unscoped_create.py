@@ -53,6 +53,8 @@ class UnscopedCreate(Rule):
                     continue  # inside the wrapper, RLS's WITH CHECK (or a setting default) owns it
                 if pins_tenant(tmap, info, q.data):
                     continue
+                if info.tenant_field is not None and info.tenant_field.auto_set:
+                    continue  # the model derives its tenant on save (Django `save()` override)
                 if q.pass_through or q.data is None or q.data.unknown:
                     yield self.unverified(q.loc, "the created data cannot be read statically")
                 else:

@@ -67,6 +67,8 @@ class FieldFact(Fact):
     indexed: bool = False  # single-column index (`index=True`, `db_index`, Django FK)
     generated_unique_default: bool = False  # uuid()/cuid()/gen_random_uuid()/uuid.uuid4 …
     relation: RelationRef | None = None  # set on the relation field (Prisma) or FK column
+    # the model sets it itself on every save (Django `save()` assigning `self.workspace = …`)
+    auto_set: bool = False
     loc: Loc
 
 

@@ -550,3 +550,30 @@ def test_syntax_error_and_prefilter() -> None:
 def test_never_raises_on_arbitrary_text(text: str) -> None:
     facts = PythonFrontEnd().parse("x.py", "from sqlalchemy import text\n" + text, CFG)
     assert facts.path == "x.py"
+
+
+def test_django_save_override_sets_the_tenant() -> None:
+    facts = parse(
+        """
+        from django.db import models
+
+        class ProjectScoped(models.Model):
+            project = models.ForeignKey("Project", on_delete=models.CASCADE)
+            organization = models.ForeignKey("Organization", on_delete=models.CASCADE)
+
+            class Meta:
+                abstract = True
+
+            def save(self, *args, **kwargs):
+                self.organization = self.project.organization
+                super().save(*args, **kwargs)
+        """,
+        path="backend/core/models.py",
+    )
+    ent = facts.entities[0]
+    assert {(f.name, f.auto_set) for f in ent.fields} == {
+        ("project", False),
+        ("project_id", False),
+        ("organization", True),
+        ("organization_id", True),
+    }

@@ -24,6 +24,7 @@ from tenantlint.frontends.py_util import (
     literal_str,
     literal_strs,
     positional,
+    walk,
 )
 
 _GENERATED = re.compile(r"uuid|cuid|ulid|gen_random|token|secrets\.|nanoid", re.I)
@@ -369,6 +370,14 @@ class ModelExtractor:
             target, value, _ = _assignment(s)
             if target and isinstance(value, cst.Call):
                 fields += self.django_field(target, value, s, stmt)
+        auto = _saved_attributes(body)
+        if auto:
+            fields = [
+                f.model_copy(update={"auto_set": True})
+                if f.name in auto or f.column in auto or f.column.removesuffix("_id") in auto
+                else f
+                for f in fields
+            ]
         table = literal_str(options.get("db_table"))
         label = literal_str(options.get("app_label")) or app_label(self.path)
         indexes = self.django_meta_indexes(options, fields, stmt)
@@ -521,6 +530,18 @@ def _declares_tablename_attr(cls: cst.ClassDef) -> bool:
         if isinstance(s, cst.FunctionDef) and s.name.value == "__tablename__":
             return True
     return False
+
+
+def _saved_attributes(body: list[cst.BaseSmallStatement | cst.BaseCompoundStatement]) -> set[str]:
+    """`self.x` attributes a `save()` override assigns before saving (`self.workspace = …`)."""
+    out: set[str] = set()
+    for s in body:
+        if isinstance(s, cst.FunctionDef) and s.name.value == "save":
+            for n in walk(s):
+                target = n.target if isinstance(n, cst.AssignTarget) else None
+                if isinstance(target, cst.Attribute) and dotted(target.value) == "self":
+                    out.add(target.attr.value)
+    return out
 
 
 def _meta_options(meta: cst.ClassDef) -> dict[str, cst.BaseExpression]:
