@@ -32,6 +32,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from tenantlint import __version__
 from tenantlint.config import Config
+from tenantlint.discovery import discover
 from tenantlint.facts import FileFacts, Loc, ParseError
 from tenantlint.frontends import frontend_for, load_frontend
 
@@ -127,6 +128,38 @@ def collect(
     return {rel: facts[rel] for rel in rels}
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a cache file via a temporary file and a rename, so concurrent runs never see half
+    of one. A cache that cannot be written is no error (read-only checkout)."""
+    try:
+        _prepare(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _prepare(directory: Path) -> None:
+    """Create the cache directory, mark it for git and backup tools, drop week-old files."""
+    directory.mkdir(exist_ok=True)
+    marker = directory / "CACHEDIR.TAG"
+    if not marker.exists():
+        marker.write_text(f"Signature: {_CACHEDIR_SIGNATURE}\n# tenantlint fact cache\n")
+        (directory / ".gitignore").write_text("*\n")
+        return
+    week_ago = time.time() - 7 * 86400
+    for old in (*directory.glob("facts-*.jsonl"), *directory.glob("files-*.json")):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < week_ago:
+                old.unlink()
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Creating a million small fact objects triggers the cyclic GC over and over (measured:
@@ -138,6 +171,52 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def project_files(
+    root: Path, include: tuple[str, ...], exclude: tuple[str, ...], use_cache: bool = True
+) -> list[str]:
+    """`discovery.discover`, answered from the cache when no directory walked last time (nor
+    any `.gitignore` in them) has changed: adding, removing or renaming a file changes its
+    directory's mtime. Saves walking and gitignore-matching the whole tree on warm runs."""
+    if not use_cache:
+        return discover(root, include, exclude)
+    raw = "\n".join((__version__, repr(include), repr(exclude), _code_stamp()))
+    path = (
+        root / CACHE_DIR / f"files-{hashlib.blake2b(raw.encode(), digest_size=10).hexdigest()}.json"
+    )
+    base = str(root)
+    try:
+        listing = json.loads(path.read_text(encoding="utf-8"))
+        if all(_stamp(base, rel) == stamp for rel, stamp in listing["stamps"].items()):
+            files: list[str] = listing["files"]
+            return files
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    with contextlib.suppress(OSError):
+        _prepare(path.parent)  # first, since creating it changes the root's mtime
+    dirs: list[str] = []
+    files = discover(root, include, exclude, dirs)
+    stamps = {rel: _stamp(base, rel) for rel in dirs}
+    stamps |= {
+        ignore: _stamp(base, ignore)
+        for rel in dirs
+        if os.path.isfile(
+            os.path.join(base, ignore := f"{rel}/.gitignore" if rel else ".gitignore")
+        )
+    }
+    if all(stamp[0] for stamp in stamps.values()):  # no directory changed a moment ago
+        _write_atomic(path, json.dumps({"stamps": stamps, "files": files}))
+    return files
+
+
+def _stamp(base: str, rel: str) -> list[int]:
+    """[mtime_ns, size] of a directory or file; mtime 0 when too recent to trust; [-1, -1] gone."""
+    try:
+        st = os.stat(os.path.join(base, rel))
+    except OSError:
+        return [-1, -1]
+    return [_trusted_mtime(st.st_mtime_ns), st.st_size]
 
 
 # --- cache ---------------------------------------------------------------------------------
@@ -255,19 +334,7 @@ class _Pack:
             for rel in order
             if (e := entries.get(rel)) is not None
         ]
-        try:
-            self._prepare()
-            fd, tmp = tempfile.mkstemp(prefix=".facts-", suffix=".tmp", dir=self.directory)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.writelines(lines)
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError:
-            return
+        _write_atomic(self.path, "".join(lines))
 
     def _prepare(self) -> None:
         """Create the directory, mark it for git and backup tools, drop packs unused for a week."""

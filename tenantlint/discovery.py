@@ -31,12 +31,18 @@ def globspec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
 
-def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> list[str]:
-    """Every analysable file under `root`, as sorted root-relative POSIX paths."""
+def discover(
+    root: Path,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    dirs: list[str] | None = None,
+) -> list[str]:
+    """Every analysable file under `root`, as sorted root-relative POSIX paths. `dirs`, when
+    given, receives every directory walked (the file cache revalidates the listing by them)."""
     inc = globspec(include) if include else None
     exc = globspec(exclude)
     found: list[str] = []
-    for rel in _walk(root):
+    for rel in _walk(root, dirs):
         if frontend_for(rel) is None or exc.match_file(rel):
             continue
         if inc is None or inc.match_file(rel):
@@ -44,11 +50,13 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
     return sorted(found)
 
 
-def _walk(root: Path) -> Iterator[str]:
+def _walk(root: Path, dirs: list[str] | None = None) -> Iterator[str]:
     """Files under root, honouring every `.gitignore` on the way down."""
     stack: list[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [("", [])]
     while stack:
         rel_dir, specs = stack.pop()
+        if dirs is not None:
+            dirs.append(rel_dir)
         abs_dir = root / rel_dir if rel_dir else root
         specs = specs + _gitignore(abs_dir, rel_dir)
         try:

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tenantlint.collect import collect
+from tenantlint.collect import collect, project_files
 from tenantlint.config import Config, find_config_file, load_config
-from tenantlint.discovery import discover, find_root, globspec, in_targets, resolve_targets
+from tenantlint.discovery import find_root, globspec, in_targets, resolve_targets
 from tenantlint.errors import ConfigError, UserError
 from tenantlint.facts import Unverified
 from tenantlint.registry import Registry, load_registry
@@ -82,7 +82,7 @@ def run(
     registry = load_registry()
     enabled = _enabled(registry, cfg, select, extend_select, ignore, project.config_path)
     targets = resolve_targets(project.root, paths) if paths else None
-    rels = discover(project.root, cfg.include, cfg.exclude)
+    rels = project_files(project.root, cfg.include, cfg.exclude, use_cache)
     files = collect(
         project.root, rels, cfg, verbose, jobs=jobs, use_cache=use_cache, progress=progress
     )

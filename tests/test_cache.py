@@ -6,13 +6,15 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from support import write_project
 from tenantlint import collect as collect_mod
-from tenantlint.collect import CACHE_DIR, collect
+from tenantlint.collect import CACHE_DIR, collect, project_files
 from tenantlint.config import Config
+from tenantlint.discovery import discover
 from tenantlint.facts import FileFacts
 
 MODEL = """model {name} {{
@@ -207,3 +209,76 @@ def test_concurrent_runs_leave_a_valid_pack(project: Path, parsed: list[str]) ->
     facts = run(project)
     assert len(facts) == 40
     assert parsed == []  # the last writer's pack is complete and valid
+
+
+# --- the cached file listing -----------------------------------------------------------------
+
+
+def age_tree(root: Path) -> None:
+    """Age every file and directory (the cache directory exists first: creating it is a change)."""
+    (root / CACHE_DIR).mkdir(exist_ok=True)
+    for p in [root, *root.rglob("*")]:
+        if CACHE_DIR not in p.parts:
+            age(p)
+
+
+def listing(root: Path, monkeypatch: pytest.MonkeyPatch, walked: bool) -> list[str]:
+    """project_files, asserting whether it walked the tree or answered from the cache."""
+    calls: list[int] = []
+    real = collect_mod.discover
+
+    def spy(*args: Any, **kwargs: Any) -> list[str]:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(collect_mod, "discover", spy)
+    files = project_files(root, (), ())
+    assert bool(calls) == walked
+    assert files == discover(root)  # always the truth
+    return files
+
+
+def test_listing_is_reused_until_a_directory_changes(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    age_tree(project)
+    listing(project, monkeypatch, walked=True)
+    listing(project, monkeypatch, walked=False)
+    (project / "prisma/schema/new.prisma").write_text(MODEL.format(name="New"))
+    assert "prisma/schema/new.prisma" in listing(project, monkeypatch, walked=True)
+    age_tree(project)
+    listing(project, monkeypatch, walked=True)  # the previous listing was too recent to keep
+    listing(project, monkeypatch, walked=False)
+    (project / "prisma/schema/deep/er").mkdir(parents=True)
+    (project / "prisma/schema/deep/er/x.prisma").write_text(MODEL.format(name="Deep"))
+    assert "prisma/schema/deep/er/x.prisma" in listing(project, monkeypatch, walked=True)
+    (project / "prisma/schema/m0.prisma").unlink()
+    assert "prisma/schema/m0.prisma" not in listing(project, monkeypatch, walked=True)
+
+
+def test_listing_follows_gitignore_edits_in_place(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ignore = project / "prisma/.gitignore"
+    ignore.write_text("# nothing\n")
+    age_tree(project)
+    assert "prisma/schema/m1.prisma" in listing(project, monkeypatch, walked=True)
+    listing(project, monkeypatch, walked=False)
+    folder = (project / "prisma").stat()
+    ignore.write_text("schema/m1.prisma\n")  # in place: the directory's mtime does not move
+    os.utime(project / "prisma", ns=(folder.st_atime_ns, folder.st_mtime_ns))
+    assert "prisma/schema/m1.prisma" not in listing(project, monkeypatch, walked=True)
+
+
+def test_listing_without_cache_writes_nothing(project: Path) -> None:
+    assert project_files(project, (), (), use_cache=False) == discover(project)
+    assert not (project / CACHE_DIR).exists()
+
+
+def test_corrupt_listing_is_ignored(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    age_tree(project)
+    listing(project, monkeypatch, walked=True)
+    for damaged in ("{", '{"stamps": 3, "files": []}', '{"stamps": {"": [1, 2]}}', "[]"):
+        (cached,) = (project / CACHE_DIR).glob("files-*.json")
+        cached.write_text(damaged)
+        listing(project, monkeypatch, walked=True)
