@@ -7,7 +7,9 @@ its stat (mtime, size), the hash of its content and its facts as JSON. The key c
 tenantlint version, the installed tenantlint code and `Config.parsing_key()`, so a change to
 any of them starts a fresh pack. A file whose stat is unchanged is a hit without being read; one
 whose stat changed but whose content hash did not is a hit too. All hits are validated in a
-single pydantic-core call, which is what makes a warm run cheap (measured in bench/).
+single pydantic-core call with the cyclic GC paused, which is what makes a warm run cheap
+(bench/bench_check.py). The file listing is cached beside it (`project_files`), revalidated by
+the mtimes of the directories walked. Misses are parsed in worker processes (`--jobs`).
 """
 
 from __future__ import annotations
@@ -126,51 +128,6 @@ def collect(
     # The facts live as long as the run: keep the cyclic collector from re-scanning them.
     gc.freeze()
     return {rel: facts[rel] for rel in rels}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write a cache file via a temporary file and a rename, so concurrent runs never see half
-    of one. A cache that cannot be written is no error (read-only checkout)."""
-    try:
-        _prepare(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-
-
-def _prepare(directory: Path) -> None:
-    """Create the cache directory, mark it for git and backup tools, drop week-old files."""
-    directory.mkdir(exist_ok=True)
-    marker = directory / "CACHEDIR.TAG"
-    if not marker.exists():
-        marker.write_text(f"Signature: {_CACHEDIR_SIGNATURE}\n# tenantlint fact cache\n")
-        (directory / ".gitignore").write_text("*\n")
-        return
-    week_ago = time.time() - 7 * 86400
-    for old in (*directory.glob("facts-*.jsonl"), *directory.glob("files-*.json")):
-        with contextlib.suppress(OSError):
-            if old.stat().st_mtime < week_ago:
-                old.unlink()
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Creating a million small fact objects triggers the cyclic GC over and over (measured:
-    3x the validation time on a 10,000-file project); facts hold no cycles, so pause it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def project_files(
@@ -350,6 +307,51 @@ class _Pack:
             with contextlib.suppress(OSError):
                 if old != self.path and old.stat().st_mtime < week_ago:
                     old.unlink()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a cache file via a temporary file and a rename, so concurrent runs never see half
+    of one. A cache that cannot be written is no error (read-only checkout)."""
+    try:
+        _prepare(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _prepare(directory: Path) -> None:
+    """Create the cache directory, mark it for git and backup tools, drop week-old files."""
+    directory.mkdir(exist_ok=True)
+    marker = directory / "CACHEDIR.TAG"
+    if not marker.exists():
+        marker.write_text(f"Signature: {_CACHEDIR_SIGNATURE}\n# tenantlint fact cache\n")
+        (directory / ".gitignore").write_text("*\n")
+        return
+    week_ago = time.time() - 7 * 86400
+    for old in (*directory.glob("facts-*.jsonl"), *directory.glob("files-*.json")):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < week_ago:
+                old.unlink()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Creating a million small fact objects triggers the cyclic GC over and over (measured:
+    3x the validation time on a 10,000-file project); facts hold no cycles, so pause it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- parsing, in this process or in workers -------------------------------------------------

@@ -235,6 +235,9 @@ def _models(entities: list[EntityRow]) -> str:
     ]
     return (
         '<section id="models-section"><h2>Tenancy map</h2>'
+        '<p class="muted">Uniques in red leave out the tenant column (TL102 decides which are '
+        "exempt: generated ids, capability tokens). RLS columns come from the replayed "
+        "migrations; “no SQL seen” means no migration creates the table.</p>"
         f'<table id="models">{head}{"".join(rows)}</table></section>'
     )
 
