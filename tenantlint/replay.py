@@ -76,6 +76,10 @@ def _resolve_model(models: dict[str, str], op: SqlOp) -> SqlOp:
     table = models.get(ref, op.table)
     if op.kind == "rename_table" and op.new_name:
         models[ref] = op.new_name
+    elif (
+        op.kind == "rename_table" and op.name
+    ):  # RenameModel: the table stays, `name` is the new ref
+        models[op.name] = table
     return op.model_copy(update={"table": table})
 
 

@@ -76,6 +76,8 @@ _REQUEST_SOURCES = (
 )
 _TAINT_METHODS = ("get", "getlist", "pop", "strip", "lower")
 _CONVERSIONS = ("int", "str", "UUID", "uuid.UUID", "float")
+_OWN_ROWS = "the authenticated user's own rows"
+_USER = re.compile(r"^(self\.)?(request\.user|current_user)(\.|$)")
 _PERMISSION = re.compile(r"permission|authori[sz]|require_|check_access|has_access|can_", re.I)
 _CLIENTS = (
     "sessionmaker",
@@ -837,6 +839,12 @@ class CodeVisitor(Visitor):
         (`group = get_by_id_and_org(id, current_org)`)."""
         if id(call) in self.nested_querysets:
             return "prefetch of a parent query"
+        filter_values = [a.value for m, c in steps if m in _FILTER_STEPS for a in c.args]
+        heads = _value_chains(filter_values, set(self.imports.names))
+        if heads and all(".instance." in h or h.endswith(".instance") for h in heads):
+            return "re-read of the instance just saved"
+        if heads and all(_USER.match(h) for h in heads):
+            return _OWN_ROWS
         if any(
             isinstance(a.value, cst.Call) and last_name(a.value.func) == "OuterRef"
             for _, c in steps
@@ -1307,7 +1315,7 @@ class CodeVisitor(Visitor):
             todo, seen = [f], {f.name}
             while todo:
                 cur = todo.pop()
-                models.update(s.model for s in cur.sites)
+                models.update(s.model for s in cur.sites if s.guarded_by != _OWN_ROWS)
                 models.update(cur.tables)
                 raw = raw or cur.raw
                 names |= cur.names
@@ -1340,6 +1348,25 @@ class CodeVisitor(Visitor):
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _value_chains(values: list[cst.BaseExpression], imported: set[str]) -> set[str]:
+    """The outermost `a.b.c` chains the values read, models and imported names aside
+    (`Group.id.in_(self.current_user.group_ids)` → {"self.current_user.group_ids"})."""
+    out: set[str] = set()
+    inside: set[int] = set()
+    for value in values:
+        for n in walk(value):
+            if id(n) in inside or not isinstance(n, (cst.Name, cst.Attribute)):
+                continue
+            chain = dotted(n)
+            if chain is None:
+                continue
+            inside.update(id(m) for m in walk(n))
+            head = chain.split(".")[0]
+            if not _CAMEL.match(head) and head not in imported and head not in _BUILTINS:
+                out.add(chain)
+    return out
 
 
 def _free_names(values: list[cst.BaseExpression]) -> set[str]:
@@ -1416,7 +1443,7 @@ def _default_value(node: cst.BaseExpression) -> bool:
     """A concrete default tenant: a non-empty literal or a DEFAULT_* name."""
     s = literal_str(node)
     if s is not None:
-        return s != ""
+        return s.lower() not in ("", "true", "false", "0", "1", "yes", "no", "on", "off", "none")
     if isinstance(node, cst.Integer):
         return node.value != "0"
     d = dotted(node) or ""

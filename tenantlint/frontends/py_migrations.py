@@ -321,6 +321,19 @@ class MigrationExtractor:
             )
         elif kind == "DeleteModel":
             self.ops.append(SqlOp(kind="drop_table", table=table, model_ref=ref, loc=loc))
+        elif kind == "RenameModel":
+            old, new = literal_str(arg(0, "old_name")), literal_str(arg(1, "new_name"))
+            if old and new:
+                ref, table = f"{app}.{old.lower()}", f"{app}_{old.lower()}"
+                self.ops.append(
+                    SqlOp(
+                        kind="rename_table",
+                        table=table,
+                        name=f"{app}.{new.lower()}",
+                        model_ref=ref,
+                        loc=loc,
+                    )
+                )
         elif kind == "AlterModelTable":
             new = literal_str(arg(1, "table"))
             if new:
