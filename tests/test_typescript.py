@@ -299,3 +299,33 @@ _TOKENS = [
 def test_never_raises_on_arbitrary_text(code: str) -> None:
     for path in ("a.ts", "b.tsx", "c.js", "app/api/x/route.ts"):
         assert facts(code, path=path).path == path
+
+
+def test_pages_router_express_and_middleware() -> None:
+    pages = facts(
+        "export default async function handler(req, res) {\n"
+        "  res.json(await prisma.task.findMany({ where: { tenantId: req.query.t } }));\n"
+        "}\n",
+        path="pages/api/tasks/index.ts",
+    )
+    assert [(h.framework, h.route, h.loc.line) for h in pages.handlers] == [
+        ("next-pages", "/api/tasks", 1)
+    ]
+    assert [(r.source, r.sink) for r in pages.request_tenants] == [("req.query", "where-clause")]
+    express = facts(
+        'import express from "express";\nconst app = express();\n'
+        'app.get("/tasks", requireSession, async (req, res) => prisma.task.count());\n'
+        'cache.get("/not-a-route");\n'
+    )
+    assert [(h.name, h.auth_hint, h.models) for h in express.handlers] == [
+        ("GET /tasks", None, ("task",))
+    ]
+    mw = facts(
+        "export async function middleware(req) { await getResolvedTenantId(); }\n"
+        'export const config = { matcher: ["/api/:path*", "/app/:slug"] };\n',
+        path="src/middleware.ts",
+    )
+    assert mw.extra == {
+        "middleware_context": "getResolvedTenantId",
+        "middleware_matcher": "/api/:path*\n/app/:slug",
+    }
