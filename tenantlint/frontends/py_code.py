@@ -843,7 +843,7 @@ class CodeVisitor(Visitor):
         heads = _value_chains(filter_values, set(self.imports.names))
         if heads and all(".instance." in h or h.endswith(".instance") for h in heads):
             return "re-read of the instance just saved"
-        if heads and all(_USER.match(h) for h in heads):
+        if any(_USER.match(h) for h in heads):  # filters are ANDed: the user's rows only
             return _OWN_ROWS
         if any(
             isinstance(a.value, cst.Call) and last_name(a.value.func) == "OuterRef"

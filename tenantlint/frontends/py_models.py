@@ -580,9 +580,11 @@ def _fk_ref(target: str | None, column: str) -> RelationRef | None:
 
 
 def field_indexes(fields: list[FieldFact]) -> list[IndexFact]:
-    """The primary key and single-column unique constraints that fields declare inline."""
+    """The primary key and single-column unique constraints that fields declare inline. A
+    one-to-one relation's column is left out: unique by construction, like Prisma's 1:1 FKs."""
+    one_to_one = {f.column for f in fields if f.relation is not None and f.unique}
     return [
         IndexFact(fields=(f.name,), unique=True, primary=f.is_id, loc=f.loc)
         for f in fields
-        if (f.unique or f.is_id) and f.relation is None
+        if (f.unique or f.is_id) and f.relation is None and f.column not in one_to_one
     ]
