@@ -577,3 +577,21 @@ def test_django_save_override_sets_the_tenant() -> None:
         ("organization", True),
         ("organization_id", True),
     }
+
+
+def test_membership_check_is_tenant_context() -> None:
+    facts = parse(
+        """
+        from rest_framework.views import APIView
+
+        class ProjectView(APIView):
+            def delete(self, request, slug, pk):
+                if not Member.objects.filter(member=request.user, organization__slug=slug).exists():
+                    raise PermissionError
+                Project.objects.filter(pk=pk).delete()
+        """,
+        path="backend/projects/views.py",
+    )
+    assert [(h.name, h.tenant_context) for h in facts.handlers] == [
+        ("ProjectView.delete", "membership check")
+    ]

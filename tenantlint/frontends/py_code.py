@@ -108,6 +108,7 @@ class FuncCtx:
     site_values: list[set[str]] = field(default_factory=list)  # variables each site filters by
     raw: bool = False
     tables: set[str] = field(default_factory=set)  # tables its raw SQL touches
+    membership: bool = False  # checks the user's membership of the tenant (member=request.user)
     guard_names: set[str] = field(default_factory=set)  # `x` in `if x.tenant_id != …` / perm(x)
 
 
@@ -828,6 +829,9 @@ class CodeVisitor(Visitor):
             function=f.name if f else None,
         )
         if f is not None:
+            if where is not None and self._has_tenant_key(where.keys):
+                chains = _value_chains(values, set(self.imports.names))
+                f.membership = f.membership or any(_USER.match(c) for c in chains)
             f.sites.append(site)
             f.site_values.append(_free_names(values) - set(self.imports.names) - _BUILTINS)
         self.queries.append(site)
@@ -1312,12 +1316,14 @@ class CodeVisitor(Visitor):
             models: set[str] = set()
             raw = False
             names: set[str] = set()
+            membership = False
             todo, seen = [f], {f.name}
             while todo:
                 cur = todo.pop()
                 models.update(s.model for s in cur.sites if s.guarded_by != _OWN_ROWS)
                 models.update(cur.tables)
                 raw = raw or cur.raw
+                membership = membership or cur.membership
                 names |= cur.names
                 for c in cur.calls:
                     callee = by_name.get(f"{f.cls.name}.{c}" if f.cls else c) or short.get(c)
@@ -1328,6 +1334,8 @@ class CodeVisitor(Visitor):
                 names |= f.cls.names
             ctx_hit = sorted(names & context_names)
             context = ctx_hit[0] if ctx_hit else ("before_request" if module_context else None)
+            if context is None and membership:
+                context = "membership check"  # a query on the tenant filtered by request.user
             self.handlers.append(
                 f.handler.model_copy(
                     update={
