@@ -78,6 +78,7 @@ _TAINT_METHODS = ("get", "getlist", "pop", "strip", "lower")
 _CONVERSIONS = ("int", "str", "UUID", "uuid.UUID", "float")
 _OWN_ROWS = "the authenticated user's own rows"
 _USER = re.compile(r"^(self\.)?(request\.user|current_user)(\.|$)")
+_CAPABILITY = re.compile(r"(?i)token|secret|hash$")
 _PERMISSION = re.compile(r"permission|authori[sz]|require_|check_access|has_access|can_", re.I)
 _CLIENTS = (
     "sessionmaker",
@@ -109,6 +110,7 @@ class FuncCtx:
     raw: bool = False
     tables: set[str] = field(default_factory=set)  # tables its raw SQL touches
     membership: bool = False  # checks the user's membership of the tenant (member=request.user)
+    capability: bool = False  # compares a row's token with the request's (PRECISION 3)
     guard_names: set[str] = field(default_factory=set)  # `x` in `if x.tenant_id != …` / perm(x)
 
 
@@ -358,6 +360,8 @@ class CodeVisitor(Visitor):
                 owner = dotted(n.value)
                 if owner:
                     f.guard_names.add(owner)
+            elif isinstance(n, cst.Attribute) and _CAPABILITY.search(n.attr.value):
+                f.capability = True  # `if invite.token != token`: the request holds a capability
 
     # --- calls -------------------------------------------------------------------------------
 
@@ -1316,7 +1320,7 @@ class CodeVisitor(Visitor):
             models: set[str] = set()
             raw = False
             names: set[str] = set()
-            membership = False
+            membership = capability = False
             todo, seen = [f], {f.name}
             while todo:
                 cur = todo.pop()
@@ -1324,6 +1328,7 @@ class CodeVisitor(Visitor):
                 models.update(cur.tables)
                 raw = raw or cur.raw
                 membership = membership or cur.membership
+                capability = capability or cur.capability
                 names |= cur.names
                 for c in cur.calls:
                     callee = by_name.get(f"{f.cls.name}.{c}" if f.cls else c) or short.get(c)
@@ -1336,6 +1341,8 @@ class CodeVisitor(Visitor):
             context = ctx_hit[0] if ctx_hit else ("before_request" if module_context else None)
             if context is None and membership:
                 context = "membership check"  # a query on the tenant filtered by request.user
+            if context is None and capability:
+                context = "capability token"
             self.handlers.append(
                 f.handler.model_copy(
                     update={

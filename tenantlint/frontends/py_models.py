@@ -280,6 +280,17 @@ class ModelExtractor:
             v = kwarg(call, key)
             if v is not None and _GENERATED.search(self.loc.code(v)):
                 return True
+            if isinstance(v, cst.Name):  # `default=get_anchor`, a function of this module
+                fn = next(
+                    (
+                        s
+                        for s in self.loc.module.body
+                        if isinstance(s, cst.FunctionDef) and s.name.value == v.value
+                    ),
+                    None,
+                )
+                if fn is not None and _GENERATED.search(self.loc.code(fn.body)):
+                    return True
         return False
 
     def sa_columns_and_constraints(
