@@ -56,7 +56,11 @@ class RawSqlMissingTenantPredicate(Rule):
                         if not _has_tenant_column(tmap, use.predicate_columns, info)
                     }
                 )
-                if missing:
+                if missing and site.pass_through:
+                    yield self.unverified(
+                        site.loc, "binds its caller's values: scoped at the call sites"
+                    )
+                elif missing:
                     yield self.finding(
                         site.loc, f"{site.api} on {', '.join(missing)} without a tenant predicate"
                     )

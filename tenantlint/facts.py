@@ -232,6 +232,8 @@ class RawSqlSite(Fact):
     rls_scoped: bool = False
     function: str | None = None
     fragment: bool = False  # builds a fragment (`Prisma.raw(x)`) that is executed elsewhere
+    # a model-layer function binds only its caller's values (`{"id": self.id}`): unverified
+    pass_through: bool = False
 
 
 class Handler(Fact):

@@ -1057,6 +1057,12 @@ class CodeVisitor(Visitor):
                 statements=statements,
                 injection=bool(text and text.dynamic),
                 rls_scoped=self._in_rls(),
+                pass_through=bool(
+                    f is not None
+                    and f.handler is None
+                    and len(call.args) > 1
+                    and self._from_params(f, [a.value for a in call.args[1:]])
+                ),
                 function=f.name if f else None,
             )
         )
