@@ -878,7 +878,7 @@ class CodeVisitor(Visitor):
     def _from_params(self, f: FuncCtx, values: list[cst.BaseExpression]) -> bool:
         """PRECISION 5, for values: a model-layer function (not a handler) whose filter uses only
         what its caller passed in (`get_by_id(cls, _id)`, `… == self`): scoped at the call sites."""
-        free = _free_names(values) - set(self.imports.names) - _BUILTINS
+        free = _free_names(values) - set(self.imports.names) - (_BUILTINS - f.params)
         if not free:
             return False
         for name in free:
