@@ -833,6 +833,8 @@ class CodeVisitor(Visitor):
             function=f.name if f else None,
         )
         if f is not None:
+            if where is not None and any(_CAPABILITY.search(k) for k in where.keys):
+                f.capability = True  # looked up by an unguessable token (PRECISION 3)
             if where is not None and self._has_tenant_key(where.keys):
                 chains = _value_chains(values, set(self.imports.names))
                 f.membership = f.membership or any(_USER.match(c) for c in chains)
