@@ -366,7 +366,7 @@ def _parse_all(
             yield (rel, *_parse_entry(root, rel, config, verbose))
             progress.step()
     else:
-        chunks = _chunks(root, rels, jobs * 4)
+        chunks = _chunks(root, rels, jobs * 16)
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context()) as pool:
             n = len(chunks)
             results = pool.map(_parse_chunk, [root] * n, chunks, [config] * n, [verbose] * n)
