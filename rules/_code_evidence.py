@@ -89,9 +89,7 @@ def capability_lookup(tmap: TenancyMap, info: EntityInfo, pred: Predicate | None
 def sql_statements(tmap: TenancyMap, site: RawSqlSite) -> tuple[bool, tuple[SqlStatement, ...]]:
     """The site's statements, re-analysed in the project's dialect when its Prisma datasource
     is not PostgreSQL (front ends see one file and analyse as PostgreSQL)."""
-    dialect = next(
-        (f.datasource_provider for f in tmap.iter_files() if f.datasource_provider), None
-    )
+    dialect = tmap.sql_dialect
     if site.sql is None or dialect in (None, "postgresql", "postgres") or site.parsed:
         return site.parsed, site.statements
     from tenantlint.sqlanalysis import analyse_sql

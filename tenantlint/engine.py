@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,6 +99,9 @@ def run(
                     result.unverified.append(item)
             elif in_targets(item.path, targets):
                 raw.append(item)
+    result.unverified += [
+        u for f in files.values() for u in f.unverified if in_targets(u.loc.path, targets)
+    ]
 
     kept = _apply_per_file_ignores(raw, cfg, registry)
     kept = _apply_suppressions(kept, result, registry, targets)
@@ -117,27 +120,20 @@ def _enabled(
     ignore: Sequence[str],
     config_path: str | None,
 ) -> list[str]:
-    for key in ("select", "extend_select", "ignore"):
-        for sel in getattr(cfg, key) or ():
-            try:
-                registry.select(sel)
-            except UserError as exc:
-                raise ConfigError(
-                    f"{config_path or 'config'}: key '{key.replace('_', '-')}': {exc}"
-                ) from None
-    for key in ("severity", "per_file_ignores"):
-        values: Iterable[str] = (
-            cfg.severity
-            if key == "severity"
-            else (s for sels in cfg.per_file_ignores.values() for s in sels)
-        )
-        for sel in values:
-            try:
-                registry.select(sel)
-            except UserError as exc:
-                raise ConfigError(
-                    f"{config_path or 'config'}: key '{key.replace('_', '-')}': {exc}"
-                ) from None
+    named: list[tuple[str, str]] = [
+        (key, sel)
+        for key in ("select", "extend_select", "ignore")
+        for sel in getattr(cfg, key) or ()
+    ]
+    named += [("severity", code) for code in cfg.severity]
+    named += [("per_file_ignores", s) for sels in cfg.per_file_ignores.values() for s in sels]
+    for key, sel in named:
+        try:
+            registry.select(sel)
+        except UserError as exc:
+            raise ConfigError(
+                f"{config_path or 'config'}: key '{key.replace('_', '-')}': {exc}"
+            ) from None
     return registry.resolve(
         select if select is not None else cfg.select,
         [*cfg.extend_select, *extend_select],

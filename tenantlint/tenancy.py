@@ -75,6 +75,10 @@ class TenancyMap:
             for key in (info.name, info.table, _lower_first(info.name)):
                 self._index.setdefault(key, info)
         self.rls_in_use = self._rls_in_use()
+        # the SQL dialect of the project, from its Prisma datasource (None: PostgreSQL)
+        self.sql_dialect = next(
+            (f.datasource_provider for f in files.values() if f.datasource_provider), None
+        )
 
     # --- lookups -------------------------------------------------------------------------
 
