@@ -125,8 +125,6 @@ def collect(
         dirty = True
     if pack is not None and dirty:
         pack.save(entries, rels)
-    # The facts live as long as the run: keep the cyclic collector from re-scanning them.
-    gc.freeze()
     return {rel: facts[rel] for rel in rels}
 
 
@@ -344,12 +342,14 @@ def _prepare(directory: Path) -> None:
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Creating a million small fact objects triggers the cyclic GC over and over (measured:
-    3x the validation time on a 10,000-file project); facts hold no cycles, so pause it."""
+    3x the validation time on a 10,000-file project); facts hold no cycles, so pause it. They
+    live as long as the run: freeze them, or the first collection after would scan them all."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 
