@@ -23,6 +23,7 @@ nav a { margin-right: 14px; color: var(--info); text-decoration: none; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; }
 th { background: var(--bg2); }
+td code { word-break: break-all; }
 .tag { display: inline-block; border-radius: 3px; padding: 0 5px; font-size: 12px; font-weight: 600; }
 .c-scoped { background:#e3f1e8; color: var(--ok); } .c-root { background:#e4edf7; color: var(--info); }
 .c-global { background:#eee; color:#444; } .c-unscoped { background:#fbe5e1; color: var(--bad); }
@@ -262,6 +263,8 @@ def _uniques_cell(e: EntityRow) -> str:
 def _policies_cell(rls: RlsInfo | None) -> str:
     if rls is None:
         return '<span class="na">no SQL seen</span>'
+    if not rls.policies:
+        return '<span class="na">none</span>'
     cells = []
     tied = {p.name for p in rls.policies if p.ties_tenant}
     for cmd, names in rls.commands.items():
