@@ -140,10 +140,15 @@ def test_html_report_renders_in_chromium(tmp_path: Path, fixture_json: dict[str,
     assert f"{rls['count']} / {rls['total']}" in rls_row
     assert dom.find("svg")  # the charts
     # a finding, with its excerpt
-    findings = dom.find("article", data_rule="TL102")
-    assert findings
+    findings = dom.find("article", data_rule="TL102", data_path="prisma/schema.prisma")
+    expected = [i for i in fixture_json["findings"] if i["finding"]["rule"] == "TL102"]
+    assert len(dom.find("article", data_rule="TL102")) == len(expected) > 0
     attrs, text = findings[0]
-    assert attrs["data-path"] == "prisma/schema.prisma"
+    assert attrs["data-line"] == str(
+        next(
+            i["finding"]["line"] for i in expected if i["finding"]["path"] == "prisma/schema.prisma"
+        )
+    )
     assert "expect: TL102" in text  # the flagged source line is in the excerpt
     ((_, count),) = dom.find("div", id="summary-findings")
     assert count.startswith(str(fixture_json["summary"]["findings"]))
