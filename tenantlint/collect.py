@@ -371,7 +371,8 @@ def _parse_all(
             n = len(chunks)
             results = pool.map(_parse_chunk, [root] * n, chunks, [config] * n, [verbose] * n)
             for chunk, entries in zip(chunks, results, strict=True):
-                facts = _validate([e.facts_json for e in entries])
+                with _collector_paused():
+                    facts = _validate([e.facts_json for e in entries])
                 yield from zip(chunk, entries, facts, strict=True)
                 progress.step(len(chunk))
     progress.done()
