@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -35,7 +35,7 @@ from pydantic import TypeAdapter, ValidationError
 from tenantlint import __version__
 from tenantlint.config import Config
 from tenantlint.discovery import discover
-from tenantlint.facts import FileFacts, Loc, ParseError
+from tenantlint.facts import CONTEXT_FIELDS, FileFacts, Loc, ParseError
 from tenantlint.frontends import frontend_for, load_frontend
 
 if TYPE_CHECKING:
@@ -104,8 +104,12 @@ def collect(
     jobs: int | None = None,
     use_cache: bool = True,
     progress: bool = False,
+    context_only: Callable[[str], bool] | None = None,
 ) -> dict[str, FileFacts]:
-    """Facts of every file in `rels` (in that order), from the cache where the file is unchanged."""
+    """Facts of every file in `rels` (in that order), from the cache where the file is unchanged.
+
+    For cached files that `context_only` selects, only the CONTEXT_FIELDS are loaded: a run that
+    reports on a few files needs no more of the others (the costly part of a pre-commit run)."""
     pack = _Pack(root / CACHE_DIR, _cache_key(config)) if use_cache else None
     with _collector_paused():
         cached = pack.load() if pack else {}
@@ -114,7 +118,7 @@ def collect(
         for rel in rels:
             if rel in cached and (entry := _revalidate(base, rel, cached[rel])) is not None:
                 entries[rel] = entry
-        facts = _validate_entries(entries)
+        facts = _validate_entries(entries, context_only)
     dirty = entries.keys() != cached.keys() or any(e is not cached[r] for r, e in entries.items())
     misses = [rel for rel in rels if rel not in facts]
     tracker = _Progress(len(misses), progress)
@@ -184,6 +188,7 @@ class _Entry:
     mtime_ns: int  # 0: not trusted, confirm by hash
     size: int
     digest: str
+    context_json: str  # the CONTEXT_FIELDS alone: what a run reporting on other files needs
     facts_json: str
 
 
@@ -200,7 +205,9 @@ def _revalidate(root: str, rel: str, cached: _Entry) -> _Entry | None:
         return None
     if digest != cached.digest:
         return None
-    return _Entry(_trusted_mtime(st.st_mtime_ns), st.st_size, digest, cached.facts_json)
+    return _Entry(
+        _trusted_mtime(st.st_mtime_ns), st.st_size, digest, cached.context_json, cached.facts_json
+    )
 
 
 def _digest(data: bytes) -> str:
@@ -223,23 +230,36 @@ def _validate(jsons: list[str]) -> list[FileFacts]:
     return _facts_list().validate_json("[" + ",".join(jsons) + "]")
 
 
-def _validate_entries(entries: dict[str, _Entry]) -> dict[str, FileFacts]:
-    """The facts of cached entries; an entry that does not validate (corrupt) is dropped."""
+def _validate_entries(
+    entries: dict[str, _Entry], context_only: Callable[[str], bool] | None
+) -> dict[str, FileFacts]:
+    """The facts of cached entries (only their context where `context_only` says so); an entry
+    that does not validate (corrupt) is dropped."""
+
+    def text(rel: str, e: _Entry) -> str:
+        return e.context_json if context_only is not None and context_only(rel) else e.facts_json
+
     try:
-        return dict(zip(entries, _validate([e.facts_json for e in entries.values()]), strict=True))
+        return dict(zip(entries, _validate([text(r, e) for r, e in entries.items()]), strict=True))
     except ValidationError:
         pass
     good: dict[str, FileFacts] = {}
     for rel, entry in list(entries.items()):
         try:
-            good[rel] = FileFacts.model_validate_json(entry.facts_json)
+            good[rel] = FileFacts.model_validate_json(text(rel, entry))
         except ValidationError:
             del entries[rel]
     return good
 
 
-def _dump(facts: FileFacts) -> str:
-    return facts.model_dump_json(exclude_defaults=True)
+def _entry(mtime_ns: int, size: int, digest: str, facts: FileFacts) -> _Entry:
+    return _Entry(
+        mtime_ns,
+        size,
+        digest,
+        facts.model_dump_json(include=set(CONTEXT_FIELDS), exclude_defaults=True),
+        facts.model_dump_json(exclude_defaults=True),
+    )
 
 
 def _code_stamp() -> str:
@@ -272,12 +292,13 @@ class _Pack:
             return {}
         entries: dict[str, _Entry] = {}
         for line in text.splitlines():
-            meta, sep, facts_json = line.partition("\t")
+            meta, sep, rest = line.partition("\t")
+            context_json, sep2, facts_json = rest.partition("\t")
             try:
                 rel, mtime_ns, size, digest = json.loads(meta)
-                if not (sep and isinstance(rel, str) and isinstance(digest, str)):
+                if not (sep and sep2 and isinstance(rel, str) and isinstance(digest, str)):
                     continue
-                entries[rel] = _Entry(int(mtime_ns), int(size), digest, facts_json)
+                entries[rel] = _Entry(int(mtime_ns), int(size), digest, context_json, facts_json)
             except (ValueError, TypeError):
                 continue
         return entries
@@ -285,7 +306,10 @@ class _Pack:
     def save(self, entries: dict[str, _Entry], order: list[str]) -> None:
         """Write the pack; a cache that cannot be written is no error (read-only checkout)."""
         lines = [
-            json.dumps([rel, e.mtime_ns, e.size, e.digest]) + "\t" + e.facts_json + "\n"
+            "\t".join(
+                (json.dumps([rel, e.mtime_ns, e.size, e.digest]), e.context_json, e.facts_json)
+            )
+            + "\n"
             for rel in order
             if (e := entries.get(rel)) is not None
         ]
@@ -386,9 +410,9 @@ def _parse_entry(root: Path, rel: str, config: Config, verbose: bool) -> tuple[_
         data = path.read_bytes()
     except OSError as exc:
         ff = _failed(rel, frontend_for(rel) or "unknown", f"cannot read file: {exc.strerror}")
-        return _Entry(0, -1, "", _dump(ff)), ff
+        return _entry(0, -1, "", ff), ff
     ff = parse_bytes(rel, data, config, verbose)
-    return _Entry(_trusted_mtime(st.st_mtime_ns), st.st_size, _digest(data), _dump(ff)), ff
+    return _entry(_trusted_mtime(st.st_mtime_ns), st.st_size, _digest(data), ff), ff
 
 
 def _parse_chunk(root: Path, rels: list[str], config: Config, verbose: bool) -> list[_Entry]:

@@ -84,7 +84,14 @@ def run(
     targets = resolve_targets(project.root, paths) if paths else None
     rels = project_files(project.root, cfg.include, cfg.exclude, use_cache)
     files = collect(
-        project.root, rels, cfg, verbose, jobs=jobs, use_cache=use_cache, progress=progress
+        project.root,
+        rels,
+        cfg,
+        verbose,
+        jobs=jobs,
+        use_cache=use_cache,
+        progress=progress,
+        context_only=None if targets is None else (lambda rel: not in_targets(rel, targets)),
     )
     tmap = TenancyMap(cfg, files)
     result = RunResult(

@@ -312,3 +312,22 @@ class FileFacts(Fact):
     unverified: tuple[Unverified, ...] = ()
     datasource_provider: str | None = None  # Prisma datasource `provider` (sql dialect hint)
     extra: dict[str, str] = Field(default_factory=dict)
+
+
+# The facts rules read across files: a run that reports on some paths needs only these from the
+# others (a pre-commit run loads them alone from the cache). Everything else is read only for
+# the file that holds it. tests/test_one_file_runs.py checks that this stays true.
+CONTEXT_FIELDS = frozenset(
+    {
+        "path",
+        "frontend",
+        "entities",
+        "migration",
+        "migration_key",
+        "sql_ops",
+        "settings",
+        "guard_defined",
+        "datasource_provider",
+        "extra",
+    }
+)
