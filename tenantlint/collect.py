@@ -108,8 +108,9 @@ def collect(
 ) -> dict[str, FileFacts]:
     """Facts of every file in `rels` (in that order), from the cache where the file is unchanged.
 
-    For cached files that `context_only` selects, only the CONTEXT_FIELDS are loaded: a run that
-    reports on a few files needs no more of the others (the costly part of a pre-commit run)."""
+    For cached files that `context_only` selects, only the CONTEXT_FIELDS are loaded, and files
+    without any are left out: a run that reports on a few files needs no more of the others
+    (loading them all is the costly part of a pre-commit run)."""
     pack = _Pack(root / CACHE_DIR, _cache_key(config)) if use_cache else None
     with _collector_paused():
         cached = pack.load() if pack else {}
@@ -120,7 +121,7 @@ def collect(
                 entries[rel] = entry
         facts = _validate_entries(entries, context_only)
     dirty = entries.keys() != cached.keys() or any(e is not cached[r] for r, e in entries.items())
-    misses = [rel for rel in rels if rel not in facts]
+    misses = [rel for rel in rels if rel not in entries]
     tracker = _Progress(len(misses), progress)
     for rel, entry, ff in _parse_all(
         root, misses, config, verbose, jobs or default_jobs(), tracker
@@ -129,7 +130,7 @@ def collect(
         dirty = True
     if pack is not None and dirty:
         pack.save(entries, rels)
-    return {rel: facts[rel] for rel in rels}
+    return {rel: facts[rel] for rel in rels if rel in facts}
 
 
 def project_files(
@@ -235,29 +236,39 @@ def _validate_entries(
 ) -> dict[str, FileFacts]:
     """The facts of cached entries (only their context where `context_only` says so); an entry
     that does not validate (corrupt) is dropped."""
+    heavy = {  # a file with no context at all is not needed by a run reporting on others
+        r: e
+        for r, e in entries.items()
+        if e.context_json or context_only is None or not context_only(r)
+    }
 
     def text(rel: str, e: _Entry) -> str:
         return e.context_json if context_only is not None and context_only(rel) else e.facts_json
 
     try:
-        return dict(zip(entries, _validate([text(r, e) for r, e in entries.items()]), strict=True))
+        jsons = [text(r, e) for r, e in heavy.items()]
+        return dict(zip(heavy, _validate(jsons), strict=True))
     except ValidationError:
         pass
-    good: dict[str, FileFacts] = {}
-    for rel, entry in list(entries.items()):
+    out: dict[str, FileFacts] = {}
+    for rel, entry in heavy.items():
         try:
-            good[rel] = FileFacts.model_validate_json(text(rel, entry))
+            out[rel] = FileFacts.model_validate_json(text(rel, entry))
         except ValidationError:
             del entries[rel]
-    return good
+    return out
 
 
 def _entry(mtime_ns: int, size: int, digest: str, facts: FileFacts) -> _Entry:
+    """A cache entry; its context is "" when the file has none beyond its path."""
+    has_context = any(getattr(facts, k) for k in CONTEXT_FIELDS - {"path", "frontend"})
     return _Entry(
         mtime_ns,
         size,
         digest,
-        facts.model_dump_json(include=set(CONTEXT_FIELDS), exclude_defaults=True),
+        facts.model_dump_json(include=set(CONTEXT_FIELDS), exclude_defaults=True)
+        if has_context
+        else "",
         facts.model_dump_json(exclude_defaults=True),
     )
 
