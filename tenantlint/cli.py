@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tenantlint import __version__
 from tenantlint.errors import UserError
 
+if TYPE_CHECKING:
+    from tenantlint.engine import RunResult
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "json", "sarif", "github", "junit", "markdown")  # see tenantlint.reporters
 
 
 def _csv(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
@@ -59,6 +63,61 @@ class _Group(click.Group):
 VERBOSE = "tenantlint.verbose"
 
 
+def _selection_and_output(f: F) -> F:
+    """The options `check` and `db-audit` share: rule selection, output and the exit threshold."""
+    options = [
+        click.option(
+            "--select",
+            callback=_csv,
+            help="Rules to enable (codes, prefixes, names or ALL), replacing the defaults.",
+        ),
+        click.option(
+            "--extend-select", callback=_csv, help="Rules to enable on top of the selection."
+        ),
+        click.option("--ignore", callback=_csv, help="Rules to disable."),
+        click.option("--format", "fmt", default="text", type=click.Choice(FORMATS)),
+        click.option(
+            "--output",
+            "-o",
+            type=click.Path(path_type=Path),
+            help="Write the report to FILE instead of stdout.",
+        ),
+        click.option(
+            "--fail-on",
+            default="warning",
+            type=click.Choice(["error", "warning", "never"]),
+            show_default=True,
+            help="The lowest severity that makes the exit code 1.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _emit(
+    result: RunResult,
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    *,
+    statistics: bool = False,
+    quiet: bool = False,
+) -> int:
+    """Render the result; return the exit code `--fail-on` asks for."""
+    from tenantlint.report_model import build_report
+    from tenantlint.reporters import get_reporter
+    from tenantlint.rule import SEVERITY_RANK
+
+    report = build_report(result)
+    write_output(get_reporter(fmt).render(report, statistics=statistics, quiet=quiet), output)
+    threshold = SEVERITY_RANK.get(fail_on)
+    failing = threshold is not None and any(
+        SEVERITY_RANK[f.severity] >= threshold for f in result.findings
+    )
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tenantlint")
 def main() -> None:
@@ -70,25 +129,7 @@ def main() -> None:
 @click.option(
     "--config", "config_file", type=click.Path(path_type=Path), help="Config file to use."
 )
-@click.option(
-    "--select",
-    callback=_csv,
-    help="Rules to enable (codes, prefixes, names or ALL), replacing the defaults.",
-)
-@click.option("--extend-select", callback=_csv, help="Rules to enable on top of the selection.")
-@click.option("--ignore", callback=_csv, help="Rules to disable.")
-@click.option(
-    "--format",
-    "fmt",
-    default="text",
-    type=click.Choice(["text", "json", "sarif", "github", "junit", "markdown"]),
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path),
-    help="Write the report to FILE instead of stdout.",
-)
+@_selection_and_output
 @click.option(
     "--baseline",
     type=click.Path(path_type=Path),
@@ -98,12 +139,6 @@ def main() -> None:
     "--write-baseline",
     type=click.Path(path_type=Path),
     help="Record the current findings as the baseline.",
-)
-@click.option(
-    "--fail-on",
-    default="warning",
-    type=click.Choice(["error", "warning", "never"]),
-    show_default=True,
 )
 @click.option(
     "--jobs", "-j", type=click.IntRange(min=1), help="Parallel workers (default: CPU cores)."
@@ -132,9 +167,6 @@ def check(
     """Lint the project; report findings for PATHS (default: the whole project)."""
     from tenantlint.baseline import load_baseline, save_baseline
     from tenantlint.engine import load_project, run
-    from tenantlint.report_model import build_report
-    from tenantlint.reporters import get_reporter
-    from tenantlint.rule import SEVERITY_RANK
 
     ctx = click.get_current_context()
     ctx.meta[VERBOSE] = verbose
@@ -153,13 +185,8 @@ def check(
     )
     if write_baseline is not None:
         save_baseline(write_baseline, result.findings + result.baselined)
-    report = build_report(result)
-    write_output(get_reporter(fmt).render(report, statistics=statistics, quiet=quiet), output)
-    threshold = SEVERITY_RANK.get(fail_on)
-    failing = threshold is not None and any(
-        SEVERITY_RANK[f.severity] >= threshold for f in result.findings
-    )
-    ctx.exit(EXIT_FINDINGS if failing and write_baseline is None else EXIT_OK)
+    code = _emit(result, fmt, output, fail_on, statistics=statistics, quiet=quiet)
+    ctx.exit(EXIT_OK if write_baseline is not None else code)
 
 
 @main.command("rules")
@@ -291,22 +318,7 @@ def init(path: Path | None, force: bool) -> None:
     help="Also report drift between the database and the migrations of the project at PATH "
     '(default ".").',
 )
-@click.option("--select", callback=_csv, help="Rules to enable, replacing the defaults.")
-@click.option("--extend-select", callback=_csv, help="Rules to enable on top of the selection.")
-@click.option("--ignore", callback=_csv, help="Rules to disable.")
-@click.option(
-    "--format",
-    "fmt",
-    default="text",
-    type=click.Choice(["text", "json", "sarif", "github", "junit", "markdown"]),
-)
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report to FILE.")
-@click.option(
-    "--fail-on",
-    default="warning",
-    type=click.Choice(["error", "warning", "never"]),
-    show_default=True,
-)
+@_selection_and_output
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
 def db_audit(
     database_url: str | None,
@@ -327,9 +339,6 @@ def db_audit(
     from tenantlint.engine import RunResult, _fingerprinted, load_project
     from tenantlint.facts import FileFacts
     from tenantlint.registry import load_registry
-    from tenantlint.report_model import build_report
-    from tenantlint.reporters import get_reporter
-    from tenantlint.rule import SEVERITY_RANK
 
     ctx = click.get_current_context()
     ctx.meta[VERBOSE] = verbose
@@ -349,11 +358,4 @@ def db_audit(
     audited = dbaudit.audit(catalog, cfg, enabled, migrations if compare is not None else None)
     result = RunResult(project, audited.tmap, enabled, files_scanned=len(catalog.files))
     result.findings = _fingerprinted(audited.findings)
-    write_output(
-        get_reporter(fmt).render(build_report(result), statistics=False, quiet=True), output
-    )
-    threshold = SEVERITY_RANK.get(fail_on)
-    failing = threshold is not None and any(
-        SEVERITY_RANK[f.severity] >= threshold for f in result.findings
-    )
-    ctx.exit(EXIT_FINDINGS if failing else EXIT_OK)
+    ctx.exit(_emit(result, fmt, output, fail_on, quiet=True))

@@ -23,6 +23,3 @@ def get_reporter(name: str) -> Reporter:
         "markdown": markdown.MarkdownReporter(),
     }
     return reporters[name]
-
-
-FORMATS = ("text", "json", "sarif", "github", "junit", "markdown")
