@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,27 +25,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import MIX, Generator  # noqa: E402
+from _shared import generate_kinds, print_cli_walls  # noqa: E402
 
 from tenantlint.config import load_config  # noqa: E402
 from tenantlint.frontends.python import PythonFrontEnd  # noqa: E402
-
-PY_KINDS = {k: share for k, share in MIX.items() if k.startswith("py_")}
-
-
-def generate(out: Path, files: int, seed: int) -> list[Path]:
-    gen = Generator(out, files, seed)
-    gen.write(".gitignore", ".tenantlint_cache/\n")
-    gen.write("tenantlint.toml", 'tenant-fields = ["tenantId", "tenant_id"]\n')
-    total = sum(PY_KINDS.values())
-    plan = [k for k, share in PY_KINDS.items() for _ in range(round(files * share / total))]
-    plan += ["py_util"] * (files - len(plan))
-    paths = []
-    for i, kind in enumerate(plan[:files]):
-        rel, text = getattr(gen, kind)(i)
-        gen.write(rel, text)
-        paths.append(out / rel)
-    return paths
 
 
 def best_of(repeat: int, texts: list[tuple[str, str]], fn: Callable[[str, str], object]) -> float:
@@ -77,21 +59,6 @@ def in_process(root: Path, paths: list[Path], repeat: int) -> None:
               f"{len(texts) / seconds:.0f} files/s, {mb / seconds:.2f} MB/s")  # fmt: skip
 
 
-def cli(root: Path, jobs: int, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        done = subprocess.run(
-            ["tenantlint", "check", str(root), "--no-cache", "--jobs", str(jobs), "--quiet"],
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode not in (0, 1):
-            sys.exit(f"tenantlint check failed: {done.stderr.strip()}")
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -103,13 +70,9 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
-        paths = generate(root, args.files, args.seed)
+        paths = generate_kinds(root, args.files, args.seed, ("py_",), "py_util")
         in_process(root, paths, args.repeat)
-        for jobs in (1, 2):
-            wall = cli(root, jobs, args.repeat)
-            print(
-                f"tenantlint check --jobs {jobs}: {wall:.2f} s wall, {len(paths) / wall:.0f} files/s"
-            )
+        print_cli_walls(root, len(paths), args.repeat)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ then measures, best of `--repeat`:
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,28 +22,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import MIX, Generator  # noqa: E402
+from _shared import generate_kinds, print_cli_walls  # noqa: E402
 
 from tenantlint.config import load_config  # noqa: E402
 from tenantlint.frontends.typescript import TypeScriptFrontEnd  # noqa: E402
-
-TS_KINDS = {k: share for k, share in MIX.items() if k.startswith(("ts_", "tsx_"))}
-
-
-def generate(out: Path, files: int, seed: int) -> list[Path]:
-    gen = Generator(out, files, seed)
-    gen.write(".gitignore", "node_modules/\n.tenantlint_cache/\n")
-    gen.write("tenantlint.toml", 'tenant-fields = ["tenantId", "tenant_id"]\n')
-    gen.schema()
-    total = sum(TS_KINDS.values())
-    plan = [k for k, share in TS_KINDS.items() for _ in range(round(files * share / total))]
-    plan += ["ts_util"] * (files - len(plan))
-    paths = []
-    for i, kind in enumerate(plan[:files]):
-        rel, text = getattr(gen, kind)(i)
-        gen.write(rel, text)
-        paths.append(out / rel)
-    return paths
 
 
 def front_end(root: Path, paths: list[Path], repeat: int) -> tuple[float, float]:
@@ -61,21 +42,6 @@ def front_end(root: Path, paths: list[Path], repeat: int) -> tuple[float, float]
     return best, sum(len(t.encode()) for _, t in texts) / 1e6
 
 
-def cli(root: Path, jobs: int, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        done = subprocess.run(
-            ["tenantlint", "check", str(root), "--no-cache", "--jobs", str(jobs), "--quiet"],
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode not in (0, 1):
-            sys.exit(f"tenantlint check failed: {done.stderr.strip()}")
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -87,15 +53,11 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
-        paths = generate(root, args.files, args.seed)
+        paths = generate_kinds(root, args.files, args.seed, ("ts_", "tsx_"), "ts_util")
         seconds, mb = front_end(root, paths, args.repeat)
         print(f"front end: {len(paths)} TS files, {mb:.1f} MB in {seconds:.2f} s: "
               f"{len(paths) / seconds:.0f} files/s, {mb / seconds:.1f} MB/s")  # fmt: skip
-        for jobs in (1, 2):
-            wall = cli(root, jobs, args.repeat)
-            print(
-                f"tenantlint check --jobs {jobs}: {wall:.2f} s wall, {len(paths) / wall:.0f} files/s"
-            )
+        print_cli_walls(root, len(paths), args.repeat)
 
 
 if __name__ == "__main__":
