@@ -25,7 +25,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,11 +112,16 @@ def collect(
     without any are left out: a run that reports on a few files needs no more of the others
     (loading them all is the costly part of a pre-commit run)."""
     pack = _Pack(root / CACHE_DIR, _cache_key(config)) if use_cache else None
+    # Reporting on a few files: the others' context from the small pack, the few re-parsed,
+    # nothing written (the full pack is neither read nor rewritten).
+    partial = context_only is not None
     with _collector_paused():
-        cached = pack.load() if pack else {}
+        cached = pack.load(context_only=partial) if pack else {}
         entries: dict[str, _Entry] = {}
         base = str(root)
         for rel in rels:
+            if context_only is not None and not context_only(rel):
+                continue
             if rel in cached and (entry := _revalidate(base, rel, cached[rel])) is not None:
                 entries[rel] = entry
         facts = _validate_entries(entries, context_only)
@@ -128,7 +133,7 @@ def collect(
     ):
         entries[rel], facts[rel] = entry, ff
         dirty = True
-    if pack is not None and dirty:
+    if pack is not None and dirty and not partial:
         pack.save(entries, rels)
     return {rel: facts[rel] for rel in rels if rel in facts}
 
@@ -189,8 +194,8 @@ class _Entry:
     mtime_ns: int  # 0: not trusted, confirm by hash
     size: int
     digest: str
-    context_json: str  # the CONTEXT_FIELDS alone: what a run reporting on other files needs
-    facts_json: str
+    context_json: str  # the CONTEXT_FIELDS alone ("" when none): what runs on other files need
+    facts_json: str | None  # None: loaded for its context only
 
 
 def _revalidate(root: str, rel: str, cached: _Entry) -> _Entry | None:
@@ -243,7 +248,9 @@ def _validate_entries(
     }
 
     def text(rel: str, e: _Entry) -> str:
-        return e.context_json if context_only is not None and context_only(rel) else e.facts_json
+        if context_only is not None and context_only(rel):
+            return e.context_json
+        return e.facts_json or ""  # no facts: fails validation, so the file is re-parsed
 
     try:
         jsons = [text(r, e) for r, e in heavy.items()]
@@ -289,42 +296,39 @@ def _cache_key(config: Config) -> str:
 
 
 class _Pack:
-    """The cache file of one key: `facts-<key>.jsonl`, rewritten atomically (temp + rename)."""
+    """The cache of one key, two files rewritten atomically (temp + rename): `facts-<key>.jsonl`
+    with every file's facts, and `context-<key>.jsonl` with their context facts alone, which is
+    all a run reporting on a few files reads."""
 
     def __init__(self, directory: Path, key: str) -> None:
         self.directory = directory
         self.path = directory / f"facts-{key}.jsonl"
+        self.context_path = directory / f"context-{key}.jsonl"
 
-    def load(self) -> dict[str, _Entry]:
-        """The entries of the pack; a missing, unreadable or corrupt pack (or line) is ignored."""
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return {}
-        entries: dict[str, _Entry] = {}
-        for line in text.splitlines():
-            meta, sep, rest = line.partition("\t")
-            context_json, sep2, facts_json = rest.partition("\t")
-            try:
-                rel, mtime_ns, size, digest = json.loads(meta)
-                if not (sep and sep2 and isinstance(rel, str) and isinstance(digest, str)):
-                    continue
-                entries[rel] = _Entry(int(mtime_ns), int(size), digest, context_json, facts_json)
-            except (ValueError, TypeError):
-                continue
-        return entries
+    def load(self, context_only: bool = False) -> dict[str, _Entry]:
+        """The entries of the pack (without their facts when `context_only`); a missing,
+        unreadable or corrupt pack (or line) is ignored."""
+        contexts = _read_lines(self.context_path)
+        if context_only:
+            return {rel: replace(e, facts_json=None) for rel, e in contexts.items()}
+        return {
+            rel: replace(e, context_json=contexts[rel].context_json)
+            for rel, e in _read_lines(self.path).items()
+            if rel in contexts and contexts[rel].digest == e.digest
+        }
 
     def save(self, entries: dict[str, _Entry], order: list[str]) -> None:
         """Write the pack; a cache that cannot be written is no error (read-only checkout)."""
-        lines = [
-            "\t".join(
-                (json.dumps([rel, e.mtime_ns, e.size, e.digest]), e.context_json, e.facts_json)
-            )
-            + "\n"
-            for rel in order
-            if (e := entries.get(rel)) is not None
-        ]
-        _write_atomic(self.path, "".join(lines))
+        kept = [(rel, e) for rel in order if (e := entries.get(rel)) is not None]
+        for path, part in ((self.context_path, "context_json"), (self.path, "facts_json")):
+            lines = [
+                json.dumps([rel, e.mtime_ns, e.size, e.digest])
+                + "\t"
+                + (getattr(e, part) or "")
+                + "\n"
+                for rel, e in kept
+            ]
+            _write_atomic(path, "".join(lines))
 
     def _prepare(self) -> None:
         """Create the directory, mark it for git and backup tools, drop packs unused for a week."""
@@ -336,10 +340,28 @@ class _Pack:
             )
             (self.directory / ".gitignore").write_text("*\n")
         week_ago = time.time() - 7 * 86400
-        for old in self.directory.glob("facts-*.jsonl"):
+        for old in [*self.directory.glob("facts-*.jsonl"), *self.directory.glob("context-*.jsonl")]:
             with contextlib.suppress(OSError):
-                if old != self.path and old.stat().st_mtime < week_ago:
+                if old not in (self.path, self.context_path) and old.stat().st_mtime < week_ago:
                     old.unlink()
+
+
+def _read_lines(path: Path) -> dict[str, _Entry]:
+    """`meta<TAB>json` lines of one pack file; the JSON goes to both parts, the caller picks."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    entries: dict[str, _Entry] = {}
+    for line in text.splitlines():
+        meta, sep, payload = line.partition("\t")
+        try:
+            rel, mtime_ns, size, digest = json.loads(meta)
+            if sep and isinstance(rel, str) and isinstance(digest, str):
+                entries[rel] = _Entry(int(mtime_ns), int(size), digest, payload, payload)
+        except (ValueError, TypeError):
+            continue
+    return entries
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -407,7 +429,7 @@ def _parse_all(
             results = pool.map(_parse_chunk, [root] * n, chunks, [config] * n, [verbose] * n)
             for chunk, entries in zip(chunks, results, strict=True):
                 with _collector_paused():
-                    facts = _validate([e.facts_json for e in entries])
+                    facts = _validate([e.facts_json or "" for e in entries])
                 yield from zip(chunk, entries, facts, strict=True)
                 progress.step(len(chunk))
     progress.done()
