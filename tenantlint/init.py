@@ -26,6 +26,7 @@ from tenantlint.config import Config, find_config_file, load_config
 from tenantlint.discovery import discover, find_root
 from tenantlint.errors import UserError
 from tenantlint.facts import Entity, FieldFact, FileFacts
+from tenantlint.tenancy import EntityInfo, TenancyMap
 
 CONCEPTS = ("tenant", "organization", "org", "workspace", "team", "account", "company")
 _CONCEPT = re.compile("|".join(CONCEPTS), re.IGNORECASE)
@@ -52,6 +53,7 @@ class Detection:
     rls_wrappers: list[str] = field(default_factory=list)
     tenant_resolvers: list[str] = field(default_factory=list)
     scope_helpers: list[str] = field(default_factory=list)
+    global_candidates: list[str] = field(default_factory=list)  # suggested, never enabled
     notes: list[str] = field(default_factory=list)
 
 
@@ -75,6 +77,7 @@ def detect(root: Path, files: dict[str, FileFacts]) -> Detection:
         )
     )
     _detect_tenant(found, entities)
+    _detect_global_candidates(found, files)
     _detect_wrappers(found, files)
     _detect_functions(found, root, list(files))
     return found
@@ -142,6 +145,31 @@ def _detect_tenant(found: Detection, entities: list[Entity]) -> None:
     found.tenant_models = [root_model]
 
 
+def _detect_global_candidates(found: Detection, files: dict[str, FileFacts]) -> None:
+    """Models without the tenant column that link to no tenant table: likely global (users,
+    sessions, lookup tables). Only suggested: declaring a model global stops its queries being
+    checked, so a person decides. Models that link to tenant data are left to TL101."""
+    if not found.tenant_fields:
+        return
+    cfg = Config(tenant_fields=tuple(found.tenant_fields), tenant_models=tuple(found.tenant_models))
+    tmap = TenancyMap(cfg, files)
+
+    def linked(info: EntityInfo) -> bool:
+        targets = (tmap.entity(f.relation.target) for f in info.fields if f.relation is not None)
+        return any(t is not None and t.classification in ("root", "scoped") for t in targets)
+
+    found.global_candidates = sorted(
+        info.name
+        for info in tmap.entities
+        if info.classification == "unscoped" and info.decl.kind != "view" and not linked(info)
+    )
+    if found.global_candidates:
+        found.notes.append(
+            f"global-model candidates: {len(found.global_candidates)} models have no tenant column "
+            "and no link to a tenant table (left commented out: confirm each)"
+        )
+
+
 def _detect_wrappers(found: Detection, files: dict[str, FileFacts]) -> None:
     writers: Counter[str] = Counter()
     for facts in files.values():
@@ -204,6 +232,10 @@ def render_toml(found: Detection, table: bool) -> str:
         if values:
             lines.append(f"{key} = [{', '.join(json.dumps(v) for v in values)}]")
     lines.append("global-models = []  # models shared by all tenants on purpose")
+    if found.global_candidates:
+        names = ", ".join(json.dumps(n) for n in found.global_candidates)
+        lines.append("# candidates: no tenant column and no link to a tenant table; confirm each:")
+        lines.append(f"# global-models = [{names}]")
     return "\n".join(lines) + "\n"
 
 

@@ -127,6 +127,8 @@ def test_detects_prisma_project_and_appends_to_pyproject(prisma_app: Path) -> No
     assert "tenant column: orgId — on 2 of" in res.output
     assert "(other candidates: team (1))" in res.output
     assert "tenant root: Organization" in res.output
+    # User links to no tenant table: suggested as global, commented out, never enabled
+    assert '# global-models = ["User"]' in text and cfg.global_models == ()
     assert "withOrg — they write a session setting" in res.output
     assert find_config_file(prisma_app) == prisma_app / "pyproject.toml"
 
