@@ -170,10 +170,11 @@ def check(
 
     ctx = click.get_current_context()
     ctx.meta[VERBOSE] = verbose
-    project = load_project(list(paths) or [Path.cwd()], config_file)
+    targets = list(paths) or [Path(".")]  # SPEC: PATH defaults to "."
+    project = load_project(targets, config_file)
     result = run(
         project,
-        list(paths),
+        targets,
         select=select,
         extend_select=extend_select or (),
         ignore=ignore or (),

@@ -207,3 +207,19 @@ def test_internal_error_is_one_line_unless_verbose(
     )
     result = CliRunner().invoke(main, ["check", str(root), "--verbose"])
     assert isinstance(result.exception, RuntimeError)
+
+
+def test_path_defaults_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "a/schema.prisma": "model Tenant {\n  id String @id\n}\nmodel P {\n  id String @id\n  tenantId String?\n  @@index([tenantId])\n}\n",
+            "b/other.prisma": "model Q {\n  id String @id\n}\n",
+        },
+    )
+    monkeypatch.chdir(root / "b")  # the root is found upwards; only "." is reported
+    assert rules_of(invoke("check", "--format", "json")[1]) == [("TL101", 1)]
+    monkeypatch.chdir(root)
+    assert rules_of(invoke("check", "--format", "json")[1]) == [("TL103", 6), ("TL101", 1)]
