@@ -108,7 +108,12 @@ def init(root: Path, *args: str) -> Result:
 def prisma_app(tmp_path: Path) -> Path:
     return write(
         tmp_path,
-        {"prisma/schema.prisma": PRISMA, "src/lib/org.ts": TS, "pyproject.toml": PYPROJECT},
+        {
+            "prisma/schema.prisma": PRISMA,
+            "src/lib/org.ts": TS,
+            "src/lib/org.test.ts": "export {};\n",
+            "pyproject.toml": PYPROJECT,
+        },
     )
 
 
@@ -129,6 +134,8 @@ def test_detects_prisma_project_and_appends_to_pyproject(prisma_app: Path) -> No
     assert "tenant root: Organization" in res.output
     # User links to no tenant table: suggested as global, commented out, never enabled
     assert '# global-models = ["User"]' in text and cfg.global_models == ()
+    assert '# per-file-ignores = { "**/*.test.*" = ["TL3", "TL4", "TL5"] }' in text
+    assert cfg.per_file_ignores == {}
     assert "withOrg — they write a session setting" in res.output
     assert find_config_file(prisma_app) == prisma_app / "pyproject.toml"
 
