@@ -52,9 +52,11 @@ class TenantGuardNotRegistered(Rule):
         if not any(f.guard_defined for f in tmap.iter_files()):
             return
         guards = ", ".join(tmap.config.guards)
+        # a guard applied in another module, to a binding of the same name (`registerTenantGuard(prisma)`)
+        applied = {name for f in tmap.iter_files() for name in f.guard_targets}
         for facts in tmap.iter_files():
             for client in facts.clients:
-                if not client.guarded:
+                if not client.guarded and client.binding not in applied:
                     yield self.finding(
                         client.loc, f"{client.kind} created without the tenant guard ({guards})"
                     )

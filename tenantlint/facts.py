@@ -264,6 +264,7 @@ class ClientSite(Fact):
     loc: Loc
     kind: str
     guarded: bool  # the configured guard is applied to it
+    binding: str | None = None  # the variable it is assigned to (`prisma` in `const prisma = …`)
 
 
 class FlagRead(Fact):
@@ -307,6 +308,9 @@ class FileFacts(Fact):
     request_tenants: tuple[RequestTenant, ...] = ()
     clients: tuple[ClientSite, ...] = ()
     guard_defined: bool = False  # the file defines or applies a configured guard
+    guard_targets: tuple[
+        str, ...
+    ] = ()  # names the file passes to a guard: `registerTenantGuard(db)`
     flags: tuple[FlagRead, ...] = ()
     fallbacks: tuple[TenantFallback, ...] = ()
     unverified: tuple[Unverified, ...] = ()
@@ -327,6 +331,7 @@ CONTEXT_FIELDS = frozenset(
         "sql_ops",
         "settings",
         "guard_defined",
+        "guard_targets",
         "datasource_provider",
         "extra",
     }

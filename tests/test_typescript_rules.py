@@ -63,3 +63,32 @@ def test_deliberate_cross_tenant_code_is_suppressed_with_a_reason(tmp_path: Path
     _, data = run_check(write_project(tmp_path, files), "--select", "TL301")
     assert actual_findings(data) == {("lib/job.ts", 4, "TL301")}
     assert data["summary"]["suppressed"] == 1
+
+
+GUARD = (
+    "export function registerTenantGuard(client: any) {\n"
+    "  return client.$use(async (params: any, next: any) => next(params));\n"
+    "}\n"
+)
+
+
+def test_guard_applied_in_another_module_counts_for_the_binding(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "prisma/schema.prisma": SCHEMA.replace("PROVIDER", "postgresql"),
+            "lib/guard.ts": GUARD,
+            "lib/db.ts": (
+                'import { PrismaClient } from "@prisma/client";\n\n'
+                "export const prisma = new PrismaClient();\n"
+                "export const reporting = new PrismaClient(); // expect: TL403\n"
+            ),
+            "instrumentation.ts": (
+                'import { prisma } from "./lib/db";\n'
+                'import { registerTenantGuard } from "./lib/guard";\n\n'
+                "registerTenantGuard(prisma);\n"
+            ),
+        },
+    )
+    _, data = run_check(root, "--select", "TL403")
+    assert actual_findings(data) == {("lib/db.ts", 4, "TL403")}

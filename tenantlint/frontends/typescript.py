@@ -306,6 +306,7 @@ class _Analysis:
             request_tenants=tuple(self._request_tenants()),
             clients=tuple(self._clients(_unique(caps.get("new", [])))),
             guard_defined=self._guard_defined(),
+            guard_targets=self._guard_targets(),
             flags=tuple(
                 self._flags(_unique(caps.get("flag", [])), _unique(caps.get("envpattern", [])))
             ),
@@ -685,7 +686,27 @@ class _Analysis:
                     )
                     is not None
                 )
-            yield ClientSite(loc=self.src.loc(new), kind="PrismaClient", guarded=guarded)
+            binding = None
+            if parent is not None and parent.type in (
+                "variable_declarator",
+                "assignment_expression",
+            ):
+                target = parent.child_by_field_name("name") or parent.child_by_field_name("left")
+                binding = text(target).rsplit(".", 1)[-1] if target is not None else None
+            yield ClientSite(
+                loc=self.src.loc(new), kind="PrismaClient", guarded=guarded, binding=binding
+            )
+
+    def _guard_targets(self) -> tuple[str, ...]:
+        """The names this file passes to a configured guard (`registerTenantGuard(prisma)`)."""
+        from tenantlint.frontends.ts_syntax import call_args, text
+
+        found = {
+            text(args[0]).rsplit(".", 1)[-1]
+            for c in self.named_calls
+            if _name(c) in self.guards and (args := call_args(c))
+        }
+        return tuple(sorted(found))
 
     def _guard_defined(self) -> bool:
         from tenantlint.frontends.ts_routes import module_function
