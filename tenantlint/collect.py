@@ -51,15 +51,6 @@ _RACY_NS = 2_000_000_000
 _CACHEDIR_SIGNATURE = "8a477f597d28d172789f06886806bc55"  # bford.info/cachedir
 
 
-def parse_file(root: Path, rel: str, config: Config, verbose: bool = False) -> FileFacts:
-    """Facts of one file. Never raises: whatever goes wrong is a ParseError fact (TL001)."""
-    try:
-        data = (root / rel).read_bytes()
-    except OSError as exc:
-        return _failed(rel, frontend_for(rel) or "unknown", f"cannot read file: {exc.strerror}")
-    return parse_bytes(rel, data, config, verbose)
-
-
 def parse_bytes(rel: str, data: bytes, config: Config, verbose: bool = False) -> FileFacts:
     """Facts of one file's content."""
     name = frontend_for(rel) or "unknown"

@@ -21,7 +21,6 @@ class TableState:
     rls_enabled: bool = False
     rls_forced: bool = False
     rls_loc: Loc | None = None  # where RLS was (last) enabled
-    force_loc: Loc | None = None
     policies: dict[str, PolicyFact] = field(default_factory=dict)
 
 
@@ -160,9 +159,9 @@ def _apply_to(tables: dict[str, TableState], state: TableState, op: SqlOp) -> No
         case "disable_rls":
             state.rls_enabled, state.rls_loc = False, None
         case "force_rls":
-            state.rls_forced, state.force_loc = True, op.loc
+            state.rls_forced = True
         case "no_force_rls":
-            state.rls_forced, state.force_loc = False, None
+            state.rls_forced = False
         case "create_policy" if op.policy is not None:
             state.policies[op.policy.name] = op.policy
         case "alter_policy":

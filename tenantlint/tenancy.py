@@ -16,7 +16,6 @@ from tenantlint.facts import Entity, FieldFact, FileFacts, IndexFact
 from tenantlint.replay import TableState, replay
 
 Classification = Literal["root", "scoped", "global", "unscoped"]
-ORM_SOURCES = ("prisma", "sqlalchemy", "sqlmodel", "django")
 
 
 @dataclass
@@ -38,10 +37,6 @@ class EntityInfo:
     @property
     def table(self) -> str:
         return self.decl.table
-
-    @property
-    def is_orm(self) -> bool:
-        return self.decl.source in ORM_SOURCES
 
     def column_of(self, name: str) -> str:
         """The column behind a field name (or the name itself when it is already a column)."""

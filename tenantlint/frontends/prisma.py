@@ -40,20 +40,6 @@ _TOKEN = re.compile(
 )
 
 BLOCK_KINDS = frozenset({"model", "view", "enum", "type", "datasource", "generator"})
-SCALARS = frozenset(
-    {
-        "String",
-        "Boolean",
-        "Int",
-        "BigInt",
-        "Float",
-        "Decimal",
-        "DateTime",
-        "Json",
-        "Bytes",
-        "Unsupported",
-    }
-)
 GENERATED_UNIQUE = frozenset({"uuid", "cuid", "ulid", "nanoid", "autoincrement"})
 _GEN_SQL = re.compile(
     r"gen_random_uuid|gen_random_bytes|uuid_generate_v[1-7]|uuidv[47]|nextval", re.IGNORECASE

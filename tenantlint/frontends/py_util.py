@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
 import libcst as cst
 
@@ -218,10 +218,6 @@ class Visitor:
             self.walk_tree(child)
         if leave is not None:
             leave(node)
-
-
-def calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
-    return (n for n in walk(node) if isinstance(n, cst.Call))
 
 
 class Locator:
