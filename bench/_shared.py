@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import time
@@ -51,3 +52,15 @@ def print_cli_walls(root: Path, files: int, repeat: int) -> None:
     for jobs in (1, 2):
         wall = check_wall(root, jobs, repeat)
         print(f"tenantlint check --jobs {jobs}: {wall:.2f} s wall, {files / wall:.0f} files/s")
+
+
+def bench_args(doc: str | None) -> argparse.Namespace:
+    """The per-language benchmarks' options: project size, seed, repetitions, where to keep it."""
+    ap = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--files", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--keep", type=Path, help="generate into this directory and keep it")
+    return ap.parse_args()

@@ -14,7 +14,6 @@ models and views, utilities with no data access, in its proportions), then measu
 
 from __future__ import annotations
 
-import argparse
 import ast
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _shared import generate_kinds, print_cli_walls  # noqa: E402
+from _shared import bench_args, generate_kinds, print_cli_walls  # noqa: E402
 
 from tenantlint.config import load_config  # noqa: E402
 from tenantlint.frontends.python import PythonFrontEnd  # noqa: E402
@@ -60,14 +59,7 @@ def in_process(root: Path, paths: list[Path], repeat: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--files", type=int, default=5000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--keep", type=Path, help="generate into this directory and keep it")
-    args = ap.parse_args()
+    args = bench_args(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         paths = generate_kinds(root, args.files, args.seed, ("py_",), "py_util")
