@@ -19,7 +19,7 @@ import sqlglot
 
 from tenantlint.config import Config
 from tenantlint.frontends.sql import SqlFrontEnd
-from tenantlint.frontends.sql_scan import scan
+from tenantlint.frontends.sql.scan import scan
 from tenantlint.sqlanalysis import _analyse, analyse_sql
 
 

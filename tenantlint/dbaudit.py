@@ -20,8 +20,8 @@ from typing import Any
 from tenantlint.config import Config
 from tenantlint.errors import DatabaseError
 from tenantlint.facts import Entity, FieldFact, FileFacts, IndexFact, Loc, RelationRef, SqlOp
-from tenantlint.frontends import sql_policy
-from tenantlint.frontends.sql_pg import policy_fact
+from tenantlint.frontends.sql import policy as sql_policy
+from tenantlint.frontends.sql.pg import policy_fact
 from tenantlint.registry import load_registry
 from tenantlint.replay import TableState
 from tenantlint.rule import Finding

@@ -19,7 +19,7 @@ from tenantlint.cli import main
 from tenantlint.engine import load_project
 from tenantlint.facts import FileFacts
 from tenantlint.frontends.sql import SqlFrontEnd
-from tenantlint.frontends.sql_scan import scan
+from tenantlint.frontends.sql.scan import scan
 from tenantlint.replay import TableState, migration_order, replay
 
 psycopg = pytest.importorskip("psycopg")

@@ -11,13 +11,13 @@ from tenantlint.config import Config
 from tenantlint.facts import FileFacts, SqlOp
 from tenantlint.frontends import frontend_for
 from tenantlint.frontends.sql import SqlFrontEnd, is_migration, migration_key, sql_to_ops
-from tenantlint.frontends.sql_policy import (
+from tenantlint.frontends.sql.policy import (
     analyse,
     clause_texts,
     parse_expression,
     session_roles,
 )
-from tenantlint.frontends.sql_scan import scan
+from tenantlint.frontends.sql.scan import scan
 
 CFG = Config()
 

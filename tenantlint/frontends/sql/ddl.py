@@ -4,7 +4,7 @@ The front end checks every migration statement with `pglast.parser.parse_sql_jso
 grammar, tens of thousands of statements a second); the tree of a statement that changes what we
 track is read here straight from that JSON, with the parser's byte offsets for positions. Only
 policies, whose USING / WITH CHECK expressions are analysed, take the slower route through
-pglast's Python tree (`sql_pg`).
+pglast's Python tree (`pg`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ _RLS = {
 
 
 def ddl_ops(stmt: Node, place: Place, stmt_loc: Loc) -> list[SqlOp] | None:
-    """The ops of one statement's JSON tree; None for policy statements (see `sql_pg`)."""
+    """The ops of one statement's JSON tree; None for policy statements (see `pg`)."""
     kind, node = next(iter(stmt.items()))
     reader = _Reader(place, stmt_loc)
     handler = {

@@ -1,10 +1,10 @@
 """The SQL front end: `.sql` files (and SQL strings in Python migrations) → DDL operations.
 
-Statements are cut by a small lexer (`sql_scan`) and checked by PostgreSQL's own grammar: pglast's
+Statements are cut by a small lexer (`scan`) and checked by PostgreSQL's own grammar: pglast's
 C parser, which also hands back the statement's tree as JSON — read directly for the DDL we track
-(`sql_ddl`). A statement PostgreSQL rejects is a parse error at its line; the rest of the file goes
+(`ddl`). A statement PostgreSQL rejects is a parse error at its line; the rest of the file goes
 on. Policies go through pglast's Python tree so that their USING / WITH CHECK expressions can be
-analysed (`sql_pg`, `sql_policy`). The static DDL inside `DO` blocks is replayed; function
+analysed (`pg`, `policy`). The static DDL inside `DO` blocks is replayed; function
 bodies are not DDL: a function only contributes the session settings it writes. (sqlglot, which
 parses ~40 times slower than that C parser, is kept for embedded SQL in `tenantlint.sqlanalysis`,
 where dialects matter.)
@@ -33,7 +33,7 @@ from tenantlint.facts import (
     SqlOp,
     Unverified,
 )
-from tenantlint.frontends.sql_scan import Chunk, Lines, scan
+from tenantlint.frontends.sql.scan import Chunk, Lines, scan
 
 _MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "sql"})
 _NOT_MIGRATION_DIRS = frozenset(
@@ -217,7 +217,7 @@ class _Reader:
         tree = self._tree(stmt, report=not nested)
         if tree is None or not tracked:
             return
-        from tenantlint.frontends.sql_ddl import ddl_ops
+        from tenantlint.frontends.sql.ddl import ddl_ops
 
         for raw in tree:
             ops = ddl_ops(raw["stmt"], stmt.place, stmt.statement_loc())
@@ -248,7 +248,7 @@ class _Reader:
         """CREATE/ALTER POLICY through pglast's Python tree, whose expressions we analyse."""
         from pglast import parse_sql
 
-        from tenantlint.frontends.sql_pg import pg_ops
+        from tenantlint.frontends.sql.pg import pg_ops
 
         try:
             parsed = parse_sql(stmt.chunk.text)
@@ -283,7 +283,7 @@ class _Reader:
         for c in scan(body)[1]:
             line, column = self.lines.position(base + body_lines.offset(c.line, c.column))
             self.comments.append(c.model_copy(update={"line": line, "column": column}))
-        from tenantlint.frontends.sql_ddl import json_nodes
+        from tenantlint.frontends.sql.ddl import json_nodes
 
         for node in json_nodes(plpgsql):
             sql, at = _static_sql(node)

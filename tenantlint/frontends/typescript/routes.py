@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from tenantlint.frontends.ts_syntax import (
+from tenantlint.frontends.typescript.syntax import (
     FUNCTION_TYPES,
     Source,
     call_args,

@@ -14,7 +14,7 @@ from tree_sitter import Node
 
 from tenantlint.config import Config
 from tenantlint.facts import Predicate, QueryAction
-from tenantlint.frontends.ts_syntax import (
+from tenantlint.frontends.typescript.syntax import (
     Source,
     call_args,
     callee_name,

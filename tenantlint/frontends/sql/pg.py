@@ -1,13 +1,13 @@
 """Policies from pglast's Python parse tree: CREATE POLICY and ALTER POLICY, whose USING and
-WITH CHECK expressions `sql_policy` analyses. (The rest of the DDL is read from the parser's JSON
-in `sql_ddl`.)"""
+WITH CHECK expressions `policy` analyses. (The rest of the DDL is read from the parser's JSON
+in `ddl`.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tenantlint.facts import Loc, PolicyFact, SqlOp
-from tenantlint.frontends import sql_policy
+from tenantlint.frontends.sql import policy as sql_policy
 
 _COMMANDS = {
     "all": "ALL",
