@@ -1,5 +1,5 @@
 """The Prisma schema front end: `.prisma` files → entities, with exact positions."""
 
-from tenantlint.frontends.prisma.psl import PrismaFrontEnd
+from tenantlint.frontends.prisma.frontend import PrismaFrontEnd
 
 __all__ = ["PrismaFrontEnd"]

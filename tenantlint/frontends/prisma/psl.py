@@ -1,9 +1,8 @@
-"""Prisma Schema Language front end: models/views → entities, with exact positions.
+"""Prisma Schema Language parser: `.prisma` text → blocks, comments and errors, with positions.
 
 A small tokenizer and recursive-descent parser for the PSL. Fields are line-oriented; blocks are
 parsed independently, so a broken block is one ParseError (TL001) and every other block is still
-analysed. Multi-file schemas need nothing special: each `.prisma` file yields its own entities,
-and the tenancy map joins them.
+analysed.
 """
 
 from __future__ import annotations
@@ -12,17 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Union
 
-from tenantlint.config import Config
-from tenantlint.facts import (
-    Comment,
-    Entity,
-    FieldFact,
-    FileFacts,
-    IndexFact,
-    Loc,
-    ParseError,
-    RelationRef,
-)
+from tenantlint.facts import Comment
 
 _TOKEN = re.compile(
     r"""
@@ -40,10 +29,6 @@ _TOKEN = re.compile(
 )
 
 BLOCK_KINDS = frozenset({"model", "view", "enum", "type", "datasource", "generator"})
-GENERATED_UNIQUE = frozenset({"uuid", "cuid", "ulid", "nanoid", "autoincrement"})
-_GEN_SQL = re.compile(
-    r"gen_random_uuid|gen_random_bytes|uuid_generate_v[1-7]|uuidv[47]|nextval", re.IGNORECASE
-)
 
 
 @dataclass(slots=True)
@@ -234,7 +219,7 @@ class _Field:
 
 
 @dataclass
-class _Block:
+class Block:
     kind: str
     name: str
     start: Tok
@@ -244,12 +229,12 @@ class _Block:
     assignments: dict[str, Value] = field(default_factory=dict)
 
 
-def parse_schema(text: str) -> tuple[list[_Block], list[Comment], list[tuple[Tok, str]]]:
+def parse_schema(text: str) -> tuple[list[Block], list[Comment], list[tuple[Tok, str]]]:
     """Blocks, comments and errors (token, message); a broken block is skipped as a whole."""
     toks, comments, bad = tokenize(text)
     errors: list[tuple[Tok, str]] = [(t, f"unexpected character '{t.text}'") for t in bad]
     bad_lines = {t.line for t in bad}
-    blocks: list[_Block] = []
+    blocks: list[Block] = []
     p = _Parser(toks)
     while True:
         p.skip_nl()
@@ -277,7 +262,7 @@ def _recover(toks: list[Tok], i: int) -> int:
     return i
 
 
-def _block(p: _Parser) -> _Block:
+def _block(p: _Parser) -> Block:
     kw = p.next()
     if kw.text not in BLOCK_KINDS:
         raise PslError(kw, f"expected a block (model, enum, datasource …), found {_describe(kw)}")
@@ -285,7 +270,7 @@ def _block(p: _Parser) -> _Block:
     if name.kind != "ident":
         raise PslError(name, f"expected a {kw.text} name, found {_describe(name)}")
     p.expect("{", skip_nl=True)
-    block = _Block(kw.text, name.text, kw, name)
+    block = Block(kw.text, name.text, kw, name)
     while True:
         p.skip_nl()
         tok = p.peek()
@@ -332,143 +317,3 @@ def _field(p: _Parser) -> _Field:
     while p.peek().kind == "attr":
         attrs.append(p.attribute())
     return _Field(name, type_name, optional, is_list, attrs, p.toks[p.i - 1])
-
-
-# --- blocks → facts ----------------------------------------------------------------------------
-
-
-class PrismaFrontEnd:
-    name = "prisma"
-
-    def parse(self, path: str, text: str, config: Config) -> FileFacts:
-        blocks, comments, errors = parse_schema(text)
-        lines = text.splitlines()
-        entities = [_entity(path, lines, b) for b in blocks if b.kind in ("model", "view")]
-        provider = next(
-            (
-                v.value
-                for b in blocks
-                if b.kind == "datasource"
-                if isinstance(v := b.assignments.get("provider"), Str)
-            ),
-            None,
-        )
-        return FileFacts(
-            path=path,
-            frontend=self.name,
-            comments=tuple(comments),
-            parse_errors=tuple(
-                ParseError(loc=_loc(path, lines, t, t), message=m) for t, m in errors[:1]
-            ),
-            entities=tuple(entities),
-            datasource_provider=provider,
-        )
-
-
-def _loc(path: str, lines: list[str], start: Tok, end: Tok) -> Loc:
-    if start.line == end.line and start.line <= len(lines):
-        snippet = lines[start.line - 1][start.col - 1 : end.end_col - 1]
-    else:
-        snippet = start.text
-    return Loc.model_construct(  # hot path: values are built here, validation adds nothing
-        path=path,
-        line=start.line,
-        column=start.col,
-        end_line=end.line,
-        end_column=end.end_col,
-        snippet=" ".join(snippet.split()),
-    )
-
-
-def _names(value: Value | None) -> tuple[str, ...]:
-    """Field names of a `[a, b(sort: Desc)]` list."""
-    items = value if isinstance(value, list) else ([value] if value is not None else [])
-    return tuple(v if isinstance(v, str) else v.name for v in items if isinstance(v, (str, Call)))
-
-
-def _str_arg(attr: Attr | None, key: str = "name") -> str | None:
-    if attr is None:
-        return None
-    value = attr.args[0] if attr.args else attr.kwargs.get(key)
-    return value.value if isinstance(value, Str) else None
-
-
-def _generated_unique(default: Attr | None) -> bool:
-    if default is None or not default.args:
-        return False
-    value = default.args[0]
-    if not isinstance(value, Call):
-        return False
-    if value.name in GENERATED_UNIQUE:
-        return True
-    sql = value.args[0] if value.args else None
-    return value.name == "dbgenerated" and isinstance(sql, Str) and bool(_GEN_SQL.search(sql.value))
-
-
-def _entity(path: str, lines: list[str], block: _Block) -> Entity:
-    block_attrs = {a.name: a for a in block.attrs}
-    fields: list[FieldFact] = []
-    indexes: list[IndexFact] = []
-    for f in block.fields:
-        attrs = {a.name: a for a in f.attrs}
-        loc = _loc(path, lines, f.name, f.end)
-        relation = None
-        if "relation" in attrs:
-            rel = attrs["relation"]
-            relation = RelationRef(
-                target=f.type,
-                fields=_names(rel.kwargs.get("fields")),
-                references=_names(rel.kwargs.get("references")),
-            )
-        fields.append(
-            FieldFact(
-                name=f.name.text,
-                column=_str_arg(attrs.get("map")) or f.name.text,
-                type=f.type,
-                optional=f.optional,
-                is_list=f.is_list,
-                is_id="id" in attrs,
-                unique="unique" in attrs,
-                generated_unique_default=_generated_unique(attrs.get("default")),
-                relation=relation,
-                loc=loc,
-            )
-        )
-        for kind in ("id", "unique"):
-            if kind in attrs:
-                a = attrs[kind]
-                indexes.append(
-                    IndexFact(
-                        name=_str_arg(a, "map"),
-                        fields=(f.name.text,),
-                        unique=True,
-                        primary=kind == "id",
-                        loc=_loc(path, lines, f.name, a.end),
-                    )
-                )
-    for a in block.attrs:
-        if a.name in ("id", "unique", "index"):
-            indexes.append(
-                IndexFact(
-                    name=_str_arg_kw(a, "map") or _str_arg_kw(a, "name"),
-                    fields=_names(a.args[0] if a.args else a.kwargs.get("fields")),
-                    unique=a.name != "index",
-                    primary=a.name == "id",
-                    loc=_loc(path, lines, a.start, a.end),
-                )
-            )
-    return Entity(
-        name=block.name,
-        table=_str_arg(block_attrs.get("map")) or block.name,
-        schema_name=_str_arg(block_attrs.get("schema")),
-        source="prisma",
-        kind="view" if block.kind == "view" else "model",
-        fields=tuple(fields),
-        indexes=tuple(indexes),
-        loc=_loc(path, lines, block.start, block.name_tok),
-    )
-
-
-def _str_arg_kw(attr: Attr, key: str) -> str | None:
-    value = attr.kwargs.get(key)
-    return value.value if isinstance(value, Str) else None

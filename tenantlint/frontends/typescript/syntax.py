@@ -72,6 +72,11 @@ def callee_name(call: Node) -> str | None:
     return None
 
 
+def call_name(call: Node) -> str:
+    """`callee_name`, or "" for other callees."""
+    return callee_name(call) or ""
+
+
 def call_args(call: Node) -> list[Node]:
     """Positional arguments of a call (a tagged template's template is its one argument)."""
     args = call.child_by_field_name("arguments")
