@@ -540,9 +540,14 @@ def test_syntax_error_and_prefilter() -> None:
     broken = parse("from sqlalchemy import text\ndef f(:\n    pass\n")
     assert [(e.loc.line, e.loc.column) for e in broken.parse_errors] == [(2, 7)]
     assert broken.entities == () and broken.queries == ()
+    # a file with no ORM or framework marker still gets its syntax verdict (never skipped)
     plain = parse("def f(:\n  # tenantlint: ignore[TL301]\n")
-    assert plain.parse_errors == () and plain.queries == ()
+    assert [(e.loc.line, e.message) for e in plain.parse_errors] == [
+        (1, "Python syntax error: invalid syntax")
+    ]
+    assert plain.queries == ()
     assert [c.line for c in plain.comments] == [2]
+    assert parse("def f():\n    return 1\n").parse_errors == ()
 
 
 @settings(max_examples=60, deadline=None)

@@ -8,15 +8,15 @@ or, as Django derives it, the package holding `models.py` (or the `models/` pack
 
 from __future__ import annotations
 
+import ast
 import re
 
-import libcst as cst
-
 from tenantlint.facts import Entity, FieldFact, IndexFact, RelationRef
-from tenantlint.frontends.py_util import (
+from tenantlint.frontends.python.util import (
     Imports,
-    Locator,
+    Source,
     dotted,
+    elements,
     is_false,
     is_true,
     kwarg,
@@ -30,6 +30,7 @@ from tenantlint.frontends.py_util import (
 _GENERATED = re.compile(r"uuid|cuid|ulid|gen_random|token|secrets\.|nanoid", re.I)
 _SA_CLASS_MARKERS = ("Column", "mapped_column", "relationship")
 _DJANGO_REL = ("ForeignKey", "OneToOneField")
+_TABLE_CALLS = ("Table", "sa.Table", "sqlalchemy.Table", "db.Table")
 
 
 def app_label(path: str) -> str:
@@ -49,31 +50,42 @@ def snake(name: str) -> str:
 class ModelExtractor:
     """Entities of one module."""
 
-    def __init__(self, path: str, imports: Imports, locator: Locator) -> None:
+    def __init__(self, path: str, module: ast.Module, imports: Imports, source: Source) -> None:
         self.path = path
+        self.module = module
         self.imports = imports
-        self.loc = locator
+        self.src = source
         self.django = imports.mentions("django")
 
-    # --- entry points ----------------------------------------------------------------------
+    def entities(self) -> list[Entity]:
+        """Every model class and `Table(...)` of the module's top level."""
+        out: list[Entity] = []
+        for stmt in self.module.body:
+            ent: Entity | None = None
+            if isinstance(stmt, ast.ClassDef):
+                ent = self.class_entity(stmt)
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Expr)):
+                value = stmt.value
+                if isinstance(value, ast.Call) and dotted(value.func) in _TABLE_CALLS:
+                    ent = self.table_entity(value)
+            if ent is not None:
+                out.append(ent)
+        return out
 
-    def class_entity(self, cls: cst.ClassDef, stmt: cst.CSTNode) -> Entity | None:
-        bases = [dotted(a.value) or "" for a in cls.bases if a.keyword is None]
-        body = _body_statements(cls)
-        if self.django and self._is_django(cls, bases, body):
-            return self._django(cls, stmt, bases, body)
-        table_kw = next(
-            (a.value for a in cls.keywords if a.keyword is not None and a.keyword.value == "table"),
-            None,
-        )
+    def class_entity(self, cls: ast.ClassDef) -> Entity | None:
+        bases = [dotted(b) or "" for b in cls.bases]
+        body = cls.body
+        if self.django and self._is_django(bases, body):
+            return self._django(cls, bases, body)
+        table_kw = next((k.value for k in cls.keywords if k.arg == "table"), None)
         is_sqlmodel = any(b.split(".")[-1] == "SQLModel" for b in bases) or (
             self.imports.mentions("sqlmodel") and table_kw is not None
         )
         if is_sqlmodel or self._is_sqlalchemy(body):
-            return self._sqlalchemy(cls, stmt, bases, body, is_sqlmodel, is_true(table_kw))
+            return self._sqlalchemy(cls, bases, body, is_sqlmodel, is_true(table_kw))
         return None
 
-    def table_entity(self, call: cst.Call, stmt: cst.CSTNode) -> Entity | None:
+    def table_entity(self, call: ast.Call) -> Entity | None:
         """`Table("name", metadata, Column(...), ...)` (imperative mapping)."""
         if not (self.imports.is_from(call.func, "sqlalchemy") or dotted(call.func) == "db.Table"):
             return None
@@ -81,7 +93,7 @@ class ModelExtractor:
         name = literal_str(args[0]) if args else None
         if name is None:
             return None
-        fields, indexes = self.sa_columns_and_constraints(args[2:], stmt)
+        fields, indexes = self.sa_columns_and_constraints(args[2:])
         return Entity(
             name=name,
             table=name,
@@ -89,19 +101,17 @@ class ModelExtractor:
             kind="table",
             fields=tuple(fields),
             indexes=tuple(indexes),
-            loc=self.loc.loc(call, stmt),
+            loc=self.src.loc(call),
         )
 
     # --- SQLAlchemy / SQLModel -------------------------------------------------------------
 
-    def _is_sqlalchemy(
-        self, body: list[cst.BaseSmallStatement | cst.BaseCompoundStatement]
-    ) -> bool:
+    def _is_sqlalchemy(self, body: list[ast.stmt]) -> bool:
         for s in body:
-            target, value, annotation = _assignment(s)
+            target, value, annotation = self._assignment(s)
             if target == "__tablename__":
                 return True
-            if isinstance(value, cst.Call) and self._callee(value) in _SA_CLASS_MARKERS:
+            if isinstance(value, ast.Call) and self._callee(value) in _SA_CLASS_MARKERS:
                 return True
             if "Mapped[" in (annotation or ""):
                 return True
@@ -109,27 +119,26 @@ class ModelExtractor:
 
     def _sqlalchemy(
         self,
-        cls: cst.ClassDef,
-        stmt: cst.CSTNode,
+        cls: ast.ClassDef,
         bases: list[str],
-        body: list[cst.BaseSmallStatement | cst.BaseCompoundStatement],
+        body: list[ast.stmt],
         sqlmodel: bool,
         table_true: bool,
     ) -> Entity:
-        name = cls.name.value
+        name = cls.name
         table: str | None = None
         fields: list[FieldFact] = []
         indexes: list[IndexFact] = []
         for s in body:
-            target, value, annotation = _assignment(s)
+            target, value, annotation = self._assignment(s)
             if target is None:
                 continue
             if target == "__tablename__":
                 table = literal_str(value) or table
             elif target == "__table_args__" and value is not None:
-                indexes += self._table_args(value, stmt)
+                indexes += self._table_args(value)
             elif not target.startswith("__"):
-                f = self._sa_field(target, value, annotation, s, stmt, sqlmodel)
+                f = self._sa_field(target, value, annotation, s, sqlmodel)
                 if f is not None:
                     fields.append(f)
         abstract = table is None and not (sqlmodel and table_true)
@@ -143,26 +152,25 @@ class ModelExtractor:
             bases=tuple(bases),
             fields=tuple(fields),
             indexes=tuple(field_indexes(fields) + indexes),
-            loc=self.loc.loc(cls, stmt, f"class {name}"),
+            loc=self.src.header_loc(cls),
         )
 
     def _sa_field(
         self,
         name: str,
-        value: cst.BaseExpression | None,
+        value: ast.expr | None,
         annotation: str | None,
-        node: cst.CSTNode,
-        stmt: cst.CSTNode,
+        node: ast.AST,
         sqlmodel: bool,
     ) -> FieldFact | None:
         mapped = annotation is not None and "Mapped[" in annotation
         ann_optional = annotation is not None and _optional_annotation(annotation)
-        call = value if isinstance(value, cst.Call) else None
+        call = value if isinstance(value, ast.Call) else None
         func = self._callee(call) if call else None
         if call is not None and func == "Field" and sqlmodel:
             sa_col = kwarg(call, "sa_column")
-            if isinstance(sa_col, cst.Call):
-                return self.sa_column(sa_col, node, stmt, name, ann_optional)
+            if isinstance(sa_col, ast.Call):
+                return self.sa_column(sa_col, node, name, ann_optional)
             nullable = kwarg(call, "nullable")
             pk = is_true(kwarg(call, "primary_key"))
             return FieldFact(
@@ -175,12 +183,12 @@ class ModelExtractor:
                 indexed=is_true(kwarg(call, "index")),
                 generated_unique_default=self._generated(call),
                 relation=_fk_ref(literal_str(kwarg(call, "foreign_key")), name),
-                loc=self.loc.loc(node, stmt),
+                loc=self.src.loc(node),
             )
         if call is not None and func in ("Column", "mapped_column"):
-            return self.sa_column(call, node, stmt, name, ann_optional if mapped else None)
+            return self.sa_column(call, node, name, ann_optional if mapped else None)
         if call is not None and func in ("relationship", "Relationship"):
-            return self._relationship(name, call, annotation, node, stmt)
+            return self._relationship(name, call, annotation, node)
         if call is None and (mapped or (sqlmodel and annotation is not None)):
             if "relationship" in (annotation or "") or "Mapped[list" in (annotation or ""):
                 return None
@@ -189,17 +197,12 @@ class ModelExtractor:
                 column=name,
                 type=_ann_type(annotation),
                 optional=ann_optional,
-                loc=self.loc.loc(node, stmt),
+                loc=self.src.loc(node),
             )
         return None
 
     def _relationship(
-        self,
-        name: str,
-        call: cst.Call,
-        annotation: str | None,
-        node: cst.CSTNode,
-        stmt: cst.CSTNode,
+        self, name: str, call: ast.Call, annotation: str | None, node: ast.AST
     ) -> FieldFact | None:
         """`org = relationship(Organization)`: a relation field, so `filter(M.org == org)` and
         `M(org=org)` are recognised as scoping through the relation."""
@@ -216,16 +219,11 @@ class ModelExtractor:
             type=target.strip(),
             is_list=many,
             relation=RelationRef(target=target.strip()),
-            loc=self.loc.loc(node, stmt),
+            loc=self.src.loc(node),
         )
 
     def sa_column(
-        self,
-        call: cst.Call,
-        node: cst.CSTNode,
-        stmt: cst.CSTNode,
-        attr: str | None,
-        ann_optional: bool | None,
+        self, call: ast.Call, node: ast.AST, attr: str | None, ann_optional: bool | None
     ) -> FieldFact:
         """A `Column(...)` / `mapped_column(...)` / `sa.Column("name", ...)` → field."""
         args = positional(call)
@@ -236,15 +234,14 @@ class ModelExtractor:
         type_name = ""
         fk: RelationRef | None = None
         for a in args:
-            if isinstance(a, cst.Call) and last_name(a.func) == "ForeignKey":
-                fk = _fk_ref(
-                    literal_str(positional(a)[0]) if positional(a) else None, colname or name
-                )
-                if fk is None and positional(a):
-                    target = dotted(positional(a)[0]) or ""
+            if isinstance(a, ast.Call) and last_name(a.func) == "ForeignKey":
+                target_args = positional(a)
+                fk = _fk_ref(literal_str(target_args[0]) if target_args else None, colname or name)
+                if fk is None and target_args:
+                    target = dotted(target_args[0]) or ""
                     fk = RelationRef(target=target.rsplit(".", 1)[0], fields=(colname or name,))
             elif not type_name:
-                type_name = last_name(a.func if isinstance(a, cst.Call) else a) or ""
+                type_name = last_name(a.func if isinstance(a, ast.Call) else a) or ""
         pk = is_true(kwarg(call, "primary_key"))
         nullable = kwarg(call, "nullable")
         if nullable is not None:
@@ -252,8 +249,7 @@ class ModelExtractor:
         elif ann_optional is not None:  # 2.0: Mapped[Optional[int]] decides
             optional = ann_optional and not pk
         else:  # 1.x Column is nullable by default — only when it is SQLAlchemy's own Column
-            optional = not pk and fk is None and self._real_column(call)
-            optional = optional or (not pk and fk is not None and self._real_column(call))
+            optional = not pk and self._real_column(call)
         return FieldFact(
             name=name,
             column=colname or name,
@@ -264,62 +260,61 @@ class ModelExtractor:
             indexed=is_true(kwarg(call, "index")),
             generated_unique_default=self._generated(call),
             relation=None,  # the FK column carries the tenant; relations are not modelled here
-            loc=self.loc.loc(node, stmt),
+            loc=self.src.loc(node),
         )
 
-    def _callee(self, call: cst.Call) -> str:
+    def _callee(self, call: ast.Call) -> str:
         """The called name through import aliases (`from .base import Column as C` → `Column`)."""
         return (self.imports.qualify(call.func) or "").rsplit(".", 1)[-1]
 
-    def _real_column(self, call: cst.Call) -> bool:
+    def _real_column(self, call: ast.Call) -> bool:
         d = dotted(call.func) or ""
         return self.imports.is_from(call.func, "sqlalchemy") or d.endswith("db.Column")
 
-    def _generated(self, call: cst.Call) -> bool:
+    def _generated(self, call: ast.Call) -> bool:
         for key in ("default", "server_default", "default_factory"):
             v = kwarg(call, key)
-            if v is not None and _GENERATED.search(self.loc.code(v)):
+            if v is not None and _GENERATED.search(self.src.code(v)):
                 return True
-            if isinstance(v, cst.Name):  # `default=get_anchor`, a function of this module
+            if isinstance(v, ast.Name):  # `default=get_anchor`, a function of this module
                 fn = next(
                     (
                         s
-                        for s in self.loc.module.body
-                        if isinstance(s, cst.FunctionDef) and s.name.value == v.value
+                        for s in self.module.body
+                        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == v.id
                     ),
                     None,
                 )
-                if fn is not None and _GENERATED.search(self.loc.code(fn.body)):
+                if fn is not None and any(_GENERATED.search(self.src.code(s)) for s in fn.body):
                     return True
         return False
 
     def sa_columns_and_constraints(
-        self, items: list[cst.BaseExpression], stmt: cst.CSTNode
+        self, items: list[ast.expr]
     ) -> tuple[list[FieldFact], list[IndexFact]]:
         fields: list[FieldFact] = []
         indexes: list[IndexFact] = []
         for item in items:
-            if not isinstance(item, cst.Call):
+            if not isinstance(item, ast.Call):
                 continue
             if last_name(item.func) == "Column":
-                fields.append(self.sa_column(item, item, stmt, None, None))
+                fields.append(self.sa_column(item, item, None, None))
             else:
-                idx = self._sa_constraint(item, stmt)
+                idx = self._sa_constraint(item)
                 if idx is not None:
                     indexes.append(idx)
         return fields, field_indexes(fields) + indexes
 
-    def _table_args(self, value: cst.BaseExpression, stmt: cst.CSTNode) -> list[IndexFact]:
-        items = value.elements if isinstance(value, (cst.Tuple, cst.List)) else []
+    def _table_args(self, value: ast.expr) -> list[IndexFact]:
         out = []
-        for el in items:
-            if isinstance(el.value, cst.Call):
-                idx = self._sa_constraint(el.value, stmt)
+        for el in elements(value) if isinstance(value, (ast.Tuple, ast.List)) else []:
+            if isinstance(el, ast.Call):
+                idx = self._sa_constraint(el)
                 if idx is not None:
                     out.append(idx)
         return out
 
-    def _sa_constraint(self, call: cst.Call, stmt: cst.CSTNode) -> IndexFact | None:
+    def _sa_constraint(self, call: ast.Call) -> IndexFact | None:
         kind = last_name(call.func)
         args = positional(call)
         if kind == "Index":
@@ -340,17 +335,12 @@ class ModelExtractor:
             primary=kind == "PrimaryKeyConstraint",
             partial=where is not None,
             expression=any(c is None for c in cols),
-            loc=self.loc.loc(call, stmt),
+            loc=self.src.loc(call),
         )
 
     # --- Django ----------------------------------------------------------------------------
 
-    def _is_django(
-        self,
-        cls: cst.ClassDef,
-        bases: list[str],
-        body: list[cst.BaseSmallStatement | cst.BaseCompoundStatement],
-    ) -> bool:
+    def _is_django(self, bases: list[str], body: list[ast.stmt]) -> bool:
         if any(b in ("models.Model", "Model") or b.endswith(".models.Model") for b in bases):
             return True
         if any(
@@ -359,28 +349,20 @@ class ModelExtractor:
         ):
             return False
         for s in body:
-            _, value, _ = _assignment(s)
-            if isinstance(value, cst.Call) and (dotted(value.func) or "").startswith("models."):
+            _, value, _ = self._assignment(s)
+            if isinstance(value, ast.Call) and (dotted(value.func) or "").startswith("models."):
                 return True
         return False
 
-    def _django(
-        self,
-        cls: cst.ClassDef,
-        stmt: cst.CSTNode,
-        bases: list[str],
-        body: list[cst.BaseSmallStatement | cst.BaseCompoundStatement],
-    ) -> Entity:
-        name = cls.name.value
-        meta = next(
-            (s for s in body if isinstance(s, cst.ClassDef) and s.name.value == "Meta"), None
-        )
-        options = _meta_options(meta) if meta else {}
+    def _django(self, cls: ast.ClassDef, bases: list[str], body: list[ast.stmt]) -> Entity:
+        name = cls.name
+        meta = next((s for s in body if isinstance(s, ast.ClassDef) and s.name == "Meta"), None)
+        options = self._meta_options(meta) if meta else {}
         fields: list[FieldFact] = []
         for s in body:
-            target, value, _ = _assignment(s)
-            if target and isinstance(value, cst.Call):
-                fields += self.django_field(target, value, s, stmt)
+            target, value, _ = self._assignment(s)
+            if target and isinstance(value, ast.Call):
+                fields += self.django_field(target, value, s)
         auto = _saved_attributes(body)
         if auto:
             fields = [
@@ -391,7 +373,7 @@ class ModelExtractor:
             ]
         table = literal_str(options.get("db_table"))
         label = literal_str(options.get("app_label")) or app_label(self.path)
-        indexes = self.django_meta_indexes(options, fields, stmt)
+        indexes = self.django_meta_indexes(options, fields)
         abstract = is_true(options.get("abstract")) or is_true(options.get("proxy"))
         return Entity(
             name=name,
@@ -401,19 +383,17 @@ class ModelExtractor:
             bases=tuple(b for b in bases if b not in ("models.Model", "Model")),
             fields=tuple(fields),
             indexes=tuple(field_indexes(fields) + indexes),
-            loc=self.loc.loc(cls, stmt, f"class {name}"),
+            loc=self.src.header_loc(cls),
         )
 
-    def django_field(
-        self, name: str, call: cst.Call, node: cst.CSTNode, stmt: cst.CSTNode
-    ) -> list[FieldFact]:
+    def django_field(self, name: str, call: ast.Call, node: ast.AST) -> list[FieldFact]:
         """A Django field; a ForeignKey gives its relation field and the `<name>_id` column."""
         kind = last_name(call.func) or ""
         if not kind.endswith(("Field", "Key")) or kind == "ManyToManyField":
             return []
         column = literal_str(kwarg(call, "db_column"))
         optional = is_true(kwarg(call, "null"))
-        loc = self.loc.loc(node, stmt)
+        loc = self.src.loc(node)
         pk = is_true(kwarg(call, "primary_key"))
         unique = is_true(kwarg(call, "unique")) or kind == "OneToOneField" or pk
         if kind in _DJANGO_REL:
@@ -461,7 +441,7 @@ class ModelExtractor:
         ]
 
     def django_meta_indexes(
-        self, options: dict[str, cst.BaseExpression], fields: list[FieldFact], stmt: cst.CSTNode
+        self, options: dict[str, ast.expr], fields: list[FieldFact]
     ) -> list[IndexFact]:
         fk = {f.name: f.column for f in fields if f.relation is not None}
 
@@ -471,22 +451,14 @@ class ModelExtractor:
         out: list[IndexFact] = []
         ut = options.get("unique_together")
         if ut is not None:
-            groups = (
-                [ut]
-                if literal_strs(ut)
-                and all(isinstance(e.value, cst.SimpleString) for e in getattr(ut, "elements", []))
-                else [e.value for e in getattr(ut, "elements", [])]
-            )
-            for g in groups:
+            flat = literal_strs(ut) and all(literal_str(e) is not None for e in elements(ut))
+            for g in [ut] if flat else elements(ut):
                 names = literal_strs(g)
                 if names:
-                    out.append(
-                        IndexFact(fields=norm(names), unique=True, loc=self.loc.loc(g, stmt))
-                    )
+                    out.append(IndexFact(fields=norm(names), unique=True, loc=self.src.loc(g)))
         for key in ("constraints", "indexes"):
-            for el in getattr(options.get(key), "elements", []):
-                call = el.value
-                if not isinstance(call, cst.Call):
+            for call in elements(options.get(key)):
+                if not isinstance(call, ast.Call):
                     continue
                 kind = last_name(call.func)
                 names = literal_strs(kwarg(call, "fields")) or []
@@ -500,67 +472,49 @@ class ModelExtractor:
                         unique=kind == "UniqueConstraint",
                         partial=kwarg(call, "condition") is not None,
                         expression=bool(exprs),
-                        loc=self.loc.loc(call, stmt),
+                        loc=self.src.loc(call),
                     )
                 )
         return out
 
+    # --- helpers -----------------------------------------------------------------------------
 
-# --- helpers -------------------------------------------------------------------------------
+    def _assignment(self, s: ast.AST) -> tuple[str | None, ast.expr | None, str | None]:
+        """(target, value, annotation code) of `x = v` / `x: T = v` / `x: T`."""
+        if isinstance(s, ast.Assign) and len(s.targets) == 1:
+            t = s.targets[0]
+            return (t.id if isinstance(t, ast.Name) else None), s.value, None
+        if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name):
+            return s.target.id, s.value, self.src.code(s.annotation)
+        return None, None, None
 
-
-def _body_statements(
-    cls: cst.ClassDef,
-) -> list[cst.BaseSmallStatement | cst.BaseCompoundStatement]:
-    out: list[cst.BaseSmallStatement | cst.BaseCompoundStatement] = []
-    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else [cls.body]
-    for s in body:
-        if isinstance(s, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            out.extend(s.body)
-        elif isinstance(s, cst.BaseCompoundStatement):
-            out.append(s)
-    return out
-
-
-def _assignment(
-    s: cst.CSTNode,
-) -> tuple[str | None, cst.BaseExpression | None, str | None]:
-    """(target, value, annotation code) of `x = v` / `x: T = v` / `x: T`."""
-    if isinstance(s, cst.Assign) and len(s.targets) == 1:
-        t = s.targets[0].target
-        return (t.value if isinstance(t, cst.Name) else None), s.value, None
-    if isinstance(s, cst.AnnAssign) and isinstance(s.target, cst.Name):
-        ann = cst.Module(body=[]).code_for_node(s.annotation.annotation)
-        return s.target.value, s.value, ann
-    return None, None, None
+    def _meta_options(self, meta: ast.ClassDef) -> dict[str, ast.expr]:
+        out: dict[str, ast.expr] = {}
+        for s in meta.body:
+            target, value, _ = self._assignment(s)
+            if target and value is not None:
+                out[target] = value
+        return out
 
 
-def _declares_tablename_attr(cls: cst.ClassDef) -> bool:
+def _declares_tablename_attr(cls: ast.ClassDef) -> bool:
     """A `@declared_attr def __tablename__` makes the class (and its subclasses) mapped."""
-    for s in _body_statements(cls):
-        if isinstance(s, cst.FunctionDef) and s.name.value == "__tablename__":
-            return True
-    return False
+    return any(
+        isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__tablename__"
+        for s in cls.body
+    )
 
 
-def _saved_attributes(body: list[cst.BaseSmallStatement | cst.BaseCompoundStatement]) -> set[str]:
+def _saved_attributes(body: list[ast.stmt]) -> set[str]:
     """`self.x` attributes a `save()` override assigns before saving (`self.workspace = …`)."""
     out: set[str] = set()
     for s in body:
-        if isinstance(s, cst.FunctionDef) and s.name.value == "save":
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "save":
             for n in walk(s):
-                target = n.target if isinstance(n, cst.AssignTarget) else None
-                if isinstance(target, cst.Attribute) and dotted(target.value) == "self":
-                    out.add(target.attr.value)
-    return out
-
-
-def _meta_options(meta: cst.ClassDef) -> dict[str, cst.BaseExpression]:
-    out: dict[str, cst.BaseExpression] = {}
-    for s in _body_statements(meta):
-        target, value, _ = _assignment(s)
-        if target and value is not None:
-            out[target] = value
+                if isinstance(n, ast.Assign):
+                    for target in n.targets:
+                        if isinstance(target, ast.Attribute) and dotted(target.value) == "self":
+                            out.add(target.attr)
     return out
 
 
@@ -576,11 +530,11 @@ def _ann_type(ann: str | None) -> str:
     return inner.split("|")[0].strip()
 
 
-def _col_name(node: cst.BaseExpression) -> str | None:
+def _col_name(node: ast.expr) -> str | None:
     s = literal_str(node)
     if s is not None:
         return s
-    return last_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+    return last_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
 
 
 def _fk_ref(target: str | None, column: str) -> RelationRef | None:

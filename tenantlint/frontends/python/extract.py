@@ -1,0 +1,45 @@
+"""One module's tree → its `FileFacts`: migrations, or models and code facts."""
+
+from __future__ import annotations
+
+import ast
+
+from tenantlint.config import Config
+from tenantlint.facts import Comment, Entity, FileFacts
+from tenantlint.frontends.python.code import CodeVisitor
+from tenantlint.frontends.python.migrations import MigrationExtractor
+from tenantlint.frontends.python.models import ModelExtractor
+from tenantlint.frontends.python.util import Imports, Source
+
+
+def extract(
+    path: str, text: str, module: ast.Module, config: Config, notes: tuple[Comment, ...]
+) -> FileFacts:
+    imports = Imports(module)
+    source = Source(path, text)
+    migrations = MigrationExtractor(path, module, imports, source, config)
+    migrations.run()
+    entities: list[Entity] = []
+    code = CodeVisitor(path, module, imports, source, config)
+    if not migrations.is_migration:
+        entities = ModelExtractor(path, module, imports, source).entities()
+        code.run()
+    return FileFacts(
+        path=path,
+        frontend="python",
+        comments=notes,
+        parse_errors=tuple(migrations.errors),
+        entities=tuple(entities),
+        migration=migrations.is_migration,
+        sql_ops=tuple(migrations.ops),
+        settings=tuple(code.settings),
+        queries=tuple(code.queries),
+        raw_sql=tuple(code.raw_sql),
+        handlers=tuple(code.handlers),
+        request_tenants=tuple(code.request_tenants),
+        clients=tuple(code.clients()),
+        guard_defined=code.guard_defined,
+        flags=tuple(code.flags),
+        fallbacks=tuple(code.fallbacks),
+        extra=migrations.extra,
+    )

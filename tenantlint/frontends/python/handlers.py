@@ -1,0 +1,134 @@
+"""HTTP handlers (FastAPI, Flask, Django views, DRF) and the tenant context each one has: a
+configured resolver or guard it (or a same-module function it calls) mentions, a Flask
+`before_request` hook, a membership check, or a capability token."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from tenantlint.facts import Handler
+from tenantlint.frontends.python.taint import Taint
+from tenantlint.frontends.python.util import kwarg, last_name, literal_str, literal_strs, positional
+from tenantlint.frontends.python.walker import ClassCtx, FuncCtx, FunctionNode
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
+_DRF_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
+_ROUTE_DECOS = (*HTTP_METHODS, "route", "api_route", "websocket")
+OWN_ROWS = "the authenticated user's own rows"
+
+
+class Handlers(Taint):
+    """Handler detection at each function; their tenant context once the module is walked."""
+
+    def handler(self, node: FunctionNode, ctx: FuncCtx, cls: ClassCtx | None) -> Handler | None:
+        route: str | None = None
+        methods: tuple[str, ...] = ()
+        framework: str | None = None
+        for d in node.decorator_list:
+            if not isinstance(d, ast.Call) or not isinstance(d.func, ast.Attribute):
+                if last_name(d.func if isinstance(d, ast.Call) else d) == "api_view":
+                    framework = "drf"
+                continue
+            meth = d.func.attr
+            if meth not in _ROUTE_DECOS:
+                if meth == "api_view":
+                    framework = "drf"
+                continue
+            args = positional(d)
+            route = literal_str(args[0]) if args else literal_str(kwarg(d, "path"))
+            if route is None and not (self.fastapi or self.flask):
+                continue
+            framework = "fastapi" if self.fastapi else "flask" if self.flask else "http"
+            if meth in HTTP_METHODS:
+                methods = (meth.upper(),)
+            else:
+                methods = tuple(s.upper() for s in (literal_strs(kwarg(d, "methods")) or []))
+        fname = node.name
+        if (
+            cls is not None
+            and cls.view
+            and not self.funcs
+            and (fname in HTTP_METHODS or fname in _DRF_ACTIONS)
+        ):
+            framework = (
+                "flask"
+                if self.flask and not self.django
+                else "drf"
+                if self.imports.mentions("rest_framework")
+                else "django"
+            )
+            methods = (fname.upper(),) if fname in HTTP_METHODS else ()
+        elif (
+            framework is None
+            and self.django
+            and self.is_views_module
+            and not self.funcs
+            and cls is None
+        ):
+            params = [p.arg for p in (*node.args.posonlyargs, *node.args.args)]
+            if params and params[0] == "request":
+                framework = "django"
+        if framework is None:
+            return None
+        if route:
+            ctx.path_params = set(re.findall(r"[{<](?:\w+:)?(\w+)[}>]", route))
+        elif framework in ("django", "drf"):
+            ctx.path_params = {p.arg for p in node.args.args} - {"self", "request"}
+        return Handler(
+            loc=self.src.header_loc(node),
+            framework=framework,
+            name=ctx.name,
+            route=route,
+            methods=methods,
+        )
+
+    def finish_handlers(self) -> None:
+        """Each handler's models, raw SQL and tenant context, through the same-module functions
+        it calls."""
+        by_name = {f.name: f for f in self.done_funcs}
+        short = {f.name.rsplit(".", 1)[-1]: f for f in self.done_funcs}
+        context_names = set(self.cfg.tenant_resolvers) | set(self.cfg.guards)
+        module_context = (self.before_request and bool(self.module_names & context_names)) or any(
+            f.name.rsplit(".", 1)[-1] == "before_request"
+            for f in self.done_funcs
+            if f.names & context_names
+        )
+        for f in self.done_funcs:
+            if f.handler is None:
+                continue
+            models: set[str] = set()
+            raw = False
+            names: set[str] = set()
+            membership = capability = False
+            todo, seen = [f], {f.name}
+            while todo:
+                cur = todo.pop()
+                models.update(s.model for s in cur.sites if s.guarded_by != OWN_ROWS)
+                models.update(cur.tables)
+                raw = raw or cur.raw
+                membership = membership or cur.membership
+                capability = capability or cur.capability
+                names |= cur.names
+                for c in cur.calls:
+                    callee = by_name.get(f"{f.cls.name}.{c}" if f.cls else c) or short.get(c)
+                    if callee is not None and callee.name not in seen:
+                        seen.add(callee.name)
+                        todo.append(callee)
+            if f.cls is not None:
+                names |= f.cls.names
+            ctx_hit = sorted(names & context_names)
+            context = ctx_hit[0] if ctx_hit else ("before_request" if module_context else None)
+            if context is None and membership:
+                context = "membership check"  # a query on the tenant filtered by request.user
+            if context is None and capability:
+                context = "capability token"
+            self.handlers.append(
+                f.handler.model_copy(
+                    update={
+                        "tenant_context": context,
+                        "models": tuple(sorted(models)),
+                        "raw_sql": raw,
+                    }
+                )
+            )
