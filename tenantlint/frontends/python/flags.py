@@ -77,7 +77,7 @@ class Flags(Walker):
                 getattr_call = last_name(n.func) == "getattr"
                 key = literal_str(args[1] if getattr_call else args[0]) or ""
                 if tenantish or is_tenantish(key, self.tenant_fields):
-                    default = args[1] if not getattr_call else (args[2:] or [None])[0]
+                    default = args[1] if not getattr_call else next(iter(args[2:]), None)
             elif isinstance(n, ast.BoolOp) and isinstance(n.op, ast.Or) and tenantish:
                 default = n.values[-1]
             if default is not None and _default_value(default):
