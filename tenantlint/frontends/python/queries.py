@@ -19,6 +19,7 @@ from tenantlint.frontends.python.util import (
     kwarg,
     last_name,
     literal_str,
+    names_in,
     positional,
     walk,
 )
@@ -391,10 +392,10 @@ class Queries(RawSql):
         pass_through = False
         if f is not None and where is not None and where.unknown:
             pass_through = any(
-                isinstance(n, ast.Name) and n.id in f.params and n.id not in ("self", "cls")
+                n in f.params and n not in ("self", "cls")
                 for _, c in steps
                 for a in arguments(c)
-                for n in walk(a.value)
+                for n in names_in(a.value)
             )
         values = [a.value for m, c in steps if m in _FILTER_STEPS for a in arguments(c)]
         if not steps and where is not None:  # `get_object_or_404(M, pk=pk)`
@@ -448,12 +449,10 @@ class Queries(RawSql):
             return None
         evidence = set(self.cfg.tenant_resolvers) | set(self.cfg.scope_helpers)
         for a in args:
-            for n in walk(a.value):
-                bound = f.assigns.get(n.id) if isinstance(n, ast.Name) else None
+            for n in names_in(a.value):
+                bound = f.assigns.get(n)
                 if bound is not None and any(
-                    isinstance(m, ast.Name)
-                    and (m.id in evidence or m.id.split("__")[0] in self.tenant_fields)
-                    for m in walk(bound)
+                    m in evidence or m.split("__")[0] in self.tenant_fields for m in names_in(bound)
                 ):
                     return "scoped-parent"
         return None

@@ -81,7 +81,9 @@ def _libcst_accepts(text: str) -> bool:
 
     try:
         libcst.parse_module(text)
-    except Exception:  # libcst's parser errors, and its validation errors on odd input
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # parser and validation errors, and the Rust parser's panics
         return False
     return True
 
@@ -150,10 +152,32 @@ class _Scanner:
             self._blank(start, start + len(prefix), " " * (len(prefix) - len(rest)) + rest)
         elif modern:
             self.peps.add("PEP 701")
-        if modern or "t" in prefix:
+        if not (modern or "t" in prefix):
+            return end
+        if len(quote) == 1 and any("\n" in self.text[a:b] for a, b in fields):
+            self._triple_quote(start + len(prefix), end, quote, fields)
+        else:
             for a, b in fields:
                 self._blank(a, b, "_")
         return end
+
+    def _triple_quote(
+        self, start: int, end: int, quote: str, fields: list[tuple[int, int]]
+    ) -> None:
+        """A one-line f-string whose fields span lines (PEP 701) → a triple-quoted one with its
+        fields blanked, the same lines, and the same text after it on its last line."""
+        parts, pos = [quote * 3], start + 1
+        for a, b in fields:
+            parts += [self.text[pos:a], "_", "\n" * self.text.count("\n", a, b)]
+            pos = b
+        parts.append(self.text[pos : end - 1])
+        new = "".join(parts)
+        tail = len(self.text[start:end]) - self.text[start:end].rfind("\n") - 1
+        pad = tail - (len(new) - new.rfind("\n") - 1) - 3
+        if pad < 0:
+            return
+        new += " " * pad + quote * 3
+        self.out[start:end] = [new] + [""] * (end - start - 1)
 
     def _fstring(self, i: int, quote: str) -> tuple[int, list[tuple[int, int]], bool]:
         """(end, replacement-field expression spans, whether only newer Pythons accept it)."""
@@ -242,8 +266,21 @@ class _Scanner:
         for m in _TYPE_PARAMS.finditer(line):
             bracket = offset + m.end() - 1
             if self._is_code(bracket):
-                self._blank(bracket, self._matching(bracket) + 1)
+                self._type_params(bracket)
                 self.peps.add("PEP 695")
+
+    def _type_params(self, bracket: int) -> None:
+        """`class C[T](Base):` → `class C(   Base):`, `def f[T](x)` → `def f(   x)`,
+        `class C[T]:` → `class C( ):` — parentheses keep a multi-line list one logical line."""
+        close = self._matching(bracket)
+        after = close + 1
+        while after < len(self.text) and self.text[after] in " \t":
+            after += 1
+        self._blank(bracket, close + 1, "(")
+        if self.text[after : after + 1] == "(":
+            self.out[after] = " "
+        else:
+            self.out[close] = ")"
 
     def _matching(self, pos: int) -> int:
         """The index of the bracket that closes the one at `pos` (code characters only)."""

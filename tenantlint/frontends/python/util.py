@@ -169,6 +169,17 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
     return ast.walk(node)
 
 
+def names_in(node: ast.AST) -> Iterator[str]:
+    """Every name written in an expression: variables, attributes and keyword arguments."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            yield n.id
+        elif isinstance(n, ast.Attribute):
+            yield n.attr
+        elif isinstance(n, ast.keyword) and n.arg:
+            yield n.arg
+
+
 # libcst-style names: one visit method serves the sync and async forms
 _ALIASES = {"AsyncFunctionDef": "FunctionDef", "AsyncWith": "With", "AsyncFor": "For"}
 
