@@ -3,7 +3,8 @@
 A policy created in one file and dropped in a later one does not exist; a table secured in another
 file than the one that created it is secured. Operations on tables the migrations never created
 (extensions' tables, tables made by a DO block) are ignored, as PostgreSQL would have refused them
-or they concern tables outside what we know.
+or they concern tables outside what we know — unless an ORM model declares the table, which the
+application then creates itself.
 """
 
 from __future__ import annotations
@@ -54,14 +55,26 @@ def migration_order(files: list[FileFacts]) -> list[FileFacts]:
     return out
 
 
-def replay(files: list[FileFacts]) -> dict[str, TableState]:
-    """Apply every migration's operations in order; return the final tables by name."""
+def replay(
+    files: list[FileFacts], declared: dict[str, Entity] | None = None
+) -> dict[str, TableState]:
+    """Apply every migration's operations in order; return the final tables by name.
+
+    `declared` are the tables the ORM models declare: a migration that alters, secures or
+    indexes one the migrations never created (the app runs `create_all`) applies to it."""
     tables: dict[str, TableState] = {}
     models: dict[str, str] = {}  # Django "app.model" → its table, as the migrations name it so far
     for facts in migration_order(files):
         for op in facts.sql_ops:
             if op.model_ref is not None:
                 op = _resolve_model(models, op)
+            if (
+                declared
+                and op.table not in tables
+                and op.table in declared
+                and op.kind not in ("create_table", "drop_table")
+            ):
+                tables[op.table] = TableState(entity=declared[op.table])
             apply(tables, op)
     return tables
 

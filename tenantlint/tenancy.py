@@ -63,7 +63,8 @@ class TenancyMap:
     def __init__(self, config: Config, files: dict[str, FileFacts]) -> None:
         self.config = config
         self.files = files
-        self.tables: dict[str, TableState] = replay(list(files.values()))
+        declared = {e.table: e for f in files.values() for e in f.entities if not e.abstract}
+        self.tables: dict[str, TableState] = replay(list(files.values()), declared)
         self.entities: list[EntityInfo] = self._build_entities()
         self._index: dict[str, EntityInfo] = {}
         for info in self.entities:

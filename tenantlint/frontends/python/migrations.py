@@ -92,10 +92,11 @@ class MigrationExtractor:
     def _block(self, body: list[ast.stmt], env: list[Binding], batch: dict[str, str]) -> None:
         for s in body:
             if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):
-                for binding in _distinct(env, s.value):
+                for binding in env:
                     self._alembic_call(s.value, binding, batch)
             elif isinstance(s, ast.For):
-                self._block(s.body, self._bind_loop(s, env), batch)
+                for binding in self._bind_loop(s, env):  # one pass of the body per iteration
+                    self._block(s.body, [binding], batch)
             elif isinstance(s, ast.With):
                 inner_batch = dict(batch)
                 for item in s.items:
@@ -258,7 +259,7 @@ class MigrationExtractor:
 
         ops, errors = sql_to_ops(sql, self.path, line, column, self.config)
         self.ops.extend(ops)
-        self.errors.extend(errors)
+        self.errors.extend(e for e in errors if e not in self.errors)  # once, loops aside
 
     # --- Django ----------------------------------------------------------------------------
 
@@ -391,14 +392,3 @@ class MigrationExtractor:
             inner = elements(el)  # (sql, params) pairs
             out += self._sql_texts(inner[0] if inner else el)
         return out
-
-
-def _distinct(env: list[Binding], call: ast.Call) -> list[Binding]:
-    """The bindings that differ in the names the call reads: a call that does not use the
-    loop variable runs once."""
-    used = {n.id for n in ast.walk(call) if isinstance(n, ast.Name)}
-    out: dict[tuple[tuple[str, str], ...], Binding] = {}
-    for binding in env:
-        key = tuple(sorted((k, v) for k, v in binding.items() if k in used))
-        out.setdefault(key, binding)
-    return list(out.values())

@@ -18,8 +18,9 @@ from tenantlint.frontends.python.util import literal_str
 PLACEHOLDER = "%s"
 
 Resolver = Callable[[str], ast.expr | str | None]
-# a module function by name → (its parameter names, the expression it returns)
-Functions = Callable[[str], tuple[list[str], ast.expr] | None]
+# a module function by name → (its parameters with their defaults, the expression it returns)
+Params = list[tuple[str, ast.expr | None]]
+Functions = Callable[[str], tuple[Params, ast.expr] | None]
 
 
 @dataclass(frozen=True)
@@ -123,24 +124,26 @@ def _call(
     if found is None or any(isinstance(a, ast.Starred) for a in call.args):
         return None
     params, returned = found
+    names = [p for p, _ in params]
+    given: dict[str, ast.expr] = dict(zip(names, call.args, strict=False))
+    given |= {k.arg: k.value for k in call.keywords if k.arg in names}
     bound: dict[str, ast.expr | str] = {}
-    values = list(zip(params, call.args, strict=False))
-    values += [(k.arg, k.value) for k in call.keywords if k.arg in params]
-    for param, arg in values:
-        text = evaluate(arg, resolve, depth + 1, functions)
+    for param, default in params:
+        arg = given.get(param, default)
+        text = evaluate(arg, resolve, depth + 1, functions) if arg is not None else None
         if text is None or text.dynamic:
             return None
         bound[param] = text.text
 
     def inner(n: str) -> ast.expr | str | None:
-        return bound.get(n) if n in params else resolve(n)
+        return bound.get(n) if n in bound else resolve(n)
 
     return evaluate(returned, inner, depth + 1, functions)
 
 
-def module_functions(module: ast.Module) -> dict[str, tuple[list[str], ast.expr]]:
+def module_functions(module: ast.Module) -> dict[str, tuple[Params, ast.expr]]:
     """Module-level functions whose body (docstring aside) is one `return <expression>`."""
-    out: dict[str, tuple[list[str], ast.expr]] = {}
+    out: dict[str, tuple[Params, ast.expr]] = {}
     for stmt in module.body:
         if not isinstance(stmt, ast.FunctionDef):
             continue
@@ -151,6 +154,9 @@ def module_functions(module: ast.Module) -> dict[str, tuple[list[str], ast.expr]
         ]
         if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
             a = stmt.args
-            params = [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+            positional = [*a.posonlyargs, *a.args]
+            defaults: list[ast.expr | None] = [None] * (len(positional) - len(a.defaults))
+            params = list(zip([p.arg for p in positional], [*defaults, *a.defaults], strict=True))
+            params += [(p.arg, d) for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)]
             out[stmt.name] = (params, body[0].value)
     return out

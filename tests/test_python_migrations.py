@@ -1,0 +1,146 @@
+"""Alembic migrations read as the small programs they are: loops (tuple targets too), string
+helpers, expression index columns, and migrations that only secure tables the ORM creates."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+from tenantlint.config import Config
+from tenantlint.facts import FileFacts
+from tenantlint.frontends.python import PythonFrontEnd
+from tenantlint.tenancy import TenancyMap
+
+CFG = Config(tenant_fields=("tenant_id",), tenant_models=("Tenant",))
+HEAD = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "c3"
+down_revision = "b2"
+"""
+
+
+def migration(body: str, path: str = "alembic/versions/c3_step.py") -> FileFacts:
+    facts = PythonFrontEnd().parse(path, HEAD + dedent(body), CFG)
+    assert facts.migration
+    return facts
+
+
+def ops(facts: FileFacts) -> list[tuple[str, str, str | None, str | None]]:
+    return [(op.kind, op.table, op.name, op.new_name) for op in facts.sql_ops]
+
+
+def test_every_op_call_in_a_loop_gets_the_loop_variables_tuple_targets_included() -> None:
+    facts = migration(
+        """
+        RENAMES = [("orgs", "workspaces"), ("org_members", "workspace_members")]
+        OWNED = ("projects", "labels")
+
+        def upgrade():
+            for old, new in RENAMES:
+                op.rename_table(old, new)
+            for t in OWNED:
+                op.alter_column(t, "owner_id", new_column_name="workspace_id")
+                op.create_index(f"ix_{t}_workspace", t, ["workspace_id"])
+            for t in OWNED:
+                op.execute("ALTER TABLE x ADD COLUMN")  # broken: one TL001, not one a pass
+        """
+    )
+    assert ops(facts) == [
+        ("rename_table", "orgs", None, "workspaces"),
+        ("rename_table", "org_members", None, "workspace_members"),
+        ("rename_column", "projects", "owner_id", "workspace_id"),
+        ("add_index", "projects", None, None),
+        ("rename_column", "labels", "owner_id", "workspace_id"),
+        ("add_index", "labels", None, None),
+    ]
+    assert [op.index.name for op in facts.sql_ops if op.index] == [
+        "ix_projects_workspace",
+        "ix_labels_workspace",
+    ]
+    assert [e.loc.line for e in facts.parse_errors] == [18]
+
+
+def test_execute_of_a_module_helper_is_evaluated_with_its_argument_bound() -> None:
+    facts = migration(
+        '''
+        def enable(table: str) -> str:
+            """RLS on."""
+            return f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"
+
+        def policy(table, column="tenant_id"):
+            return (
+                f"CREATE POLICY iso ON {table} "
+                f"USING ({column} = current_setting('app.tenant_id')::uuid)"
+            )
+
+        def upgrade():
+            for t in ("notes", "tasks"):
+                op.execute(enable(t))
+                op.execute(policy(t))
+            op.execute(enable(some_runtime_value()))  # not static: nothing replayed
+        '''
+    )
+    assert [(op.kind, op.table) for op in facts.sql_ops] == [
+        ("enable_rls", "notes"),
+        ("create_policy", "notes"),
+        ("enable_rls", "tasks"),
+        ("create_policy", "tasks"),
+    ]
+    policy = facts.sql_ops[1].policy
+    assert policy is not None and policy.settings_read == ("app.tenant_id",)
+
+
+def test_expression_index_columns_stand_beside_the_named_ones() -> None:
+    facts = migration(
+        """
+        def upgrade():
+            op.create_index(
+                "ix_users_email", "users", ["tenant_id", sa.text("lower(email)")], unique=True
+            )
+            op.create_index("ix_users_name", "users", [sa.literal_column("lower(name)")])
+        """
+    )
+    indexes = [op.index for op in facts.sql_ops if op.index is not None]
+    assert [(i.fields, i.expression, i.unique) for i in indexes] == [
+        (("tenant_id",), True, True),
+        ((), True, False),
+    ]
+
+
+def test_a_migration_securing_an_orm_created_table_applies_to_the_model() -> None:
+    model = PythonFrontEnd().parse(
+        "app/models.py",
+        dedent(
+            """
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+            class Base(DeclarativeBase):
+                pass
+
+            class Note(Base):
+                __tablename__ = "notes"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                tenant_id: Mapped[int]
+                email: Mapped[str]
+            """
+        ),
+        CFG,
+    )
+    secure = migration(
+        """
+        def upgrade():
+            op.execute("ALTER TABLE notes ENABLE ROW LEVEL SECURITY")
+            op.execute("ALTER TABLE notes FORCE ROW LEVEL SECURITY")
+            op.create_index("ix_notes", "notes", ["tenant_id", sa.text("lower(email)")], unique=True)
+        """
+    )
+    tmap = TenancyMap(CFG, {f.path: f for f in (model, secure)})
+    info = tmap.entity("notes")
+    assert info is not None and info.decl.name == "Note" and info.sql is not None
+    assert info.sql.rls_enabled and info.sql.rls_forced
+    assert [(i.fields, i.expression) for i in info.indexes] == [
+        (("id",), False),
+        (("tenant_id",), True),
+    ]
+    assert len(tmap.entities) == 1  # one table, one verdict

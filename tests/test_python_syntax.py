@@ -1,0 +1,161 @@
+"""Python files on any interpreter: syntax newer than the running one is analysed (positions
+intact), only what no Python accepts is TL001, and no input makes the front end raise."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+from tenantlint.collect import parse_bytes
+from tenantlint.config import Config
+from tenantlint.facts import FileFacts
+from tenantlint.frontends.python import PythonFrontEnd
+
+CFG = Config(tenant_fields=("tenant_id",))
+HEAD = "from sqlalchemy import select, text\nfrom app.models import Note\n"
+
+
+def parse(body: str) -> FileFacts:
+    return PythonFrontEnd().parse("app/mod.py", HEAD + dedent(body), CFG)
+
+
+def sites(facts: FileFacts) -> list[tuple[int, int, str]]:
+    return [(q.loc.line, q.loc.column, q.model) for q in facts.queries] + [
+        (r.loc.line, r.loc.column, r.api) for r in facts.raw_sql
+    ]
+
+
+def clean(facts: FileFacts) -> None:
+    assert facts.parse_errors == () and facts.unverified == ()
+
+
+def test_pep758_except_without_parentheses() -> None:
+    facts = parse(
+        """
+        def load(session, note_id):
+            try:
+                return session.execute(select(Note).where(Note.id == note_id))
+            except ValueError, KeyError:
+                return session.execute(text("SELECT * FROM notes"))
+        """
+    )
+    clean(facts)
+    assert sites(facts) == [(6, 32, "Note"), (8, 16, "session.execute")]
+
+
+def test_pep695_type_aliases_and_type_parameters() -> None:
+    facts = parse(
+        """
+        type NoteId = int
+        type Pair[T] = tuple[
+            T, T
+        ]
+
+        class Repository[
+            M: Note,
+            K = int,
+        ](Base):
+            def get[T](self, session, note_id: T):
+                return session.execute(select(Note).where(Note.id == note_id))
+
+        def first[T](items: list[T]) -> T:
+            return items[0]
+        """
+    )
+    clean(facts)
+    assert sites(facts) == [(14, 32, "Note")]
+
+
+def test_pep701_fstrings_keep_their_interpolations() -> None:
+    facts = parse(
+        """
+        def search(session, filters):
+            session.execute(text(f"SELECT * FROM notes WHERE tag = '{filters["tag"]}'"))
+            session.execute(
+                text(f"SELECT * FROM notes WHERE id = {
+                    filters.get("id")
+                }")
+            )
+            return session.execute(select(Note).where(Note.tenant_id == 1))
+        """
+    )
+    clean(facts)
+    assert [(r.loc.line, r.injection) for r in facts.raw_sql] == [(5, True), (6, True)]
+    assert [(q.loc.line, q.loc.column) for q in facts.queries] == [(11, 28)]
+
+
+def test_pep750_template_strings_bind_their_values() -> None:
+    facts = parse(
+        """
+        def search(cursor, tag):
+            cursor.execute(t"SELECT * FROM notes WHERE tag = {tag}")
+        """
+    )
+    clean(facts)
+    assert [(r.loc.line, r.injection) for r in facts.raw_sql] == [(5, False)]
+
+
+def test_valid_newer_python_that_cannot_be_analysed_is_unverified_not_tl001() -> None:
+    # format specs nested three deep: Python 3.12 accepts them, older interpreters do not
+    facts = parse('x = f"{a:{b:{c}}}"\nsession.execute(text("SELECT 1"))\n')
+    if not facts.unverified:  # this interpreter reads it: nothing to rewrite
+        assert facts.parse_errors == () and len(facts.raw_sql) == 1
+        return
+    assert facts.parse_errors == ()
+    assert "valid newer Python" in facts.unverified[0].reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "def f(:\n    pass\n",
+        "x = (1,\n",
+        "class C[T:\n    pass\n",
+        "except A, B:\n",
+        "x = 'unterminated\n",
+        "print 'python 2'\n",
+    ],
+)
+def test_what_no_python_accepts_is_tl001(text: str) -> None:
+    facts = PythonFrontEnd().parse("app/mod.py", text, CFG)
+    assert len(facts.parse_errors) == 1 and facts.unverified == ()
+    assert facts.parse_errors[0].message.startswith("Python syntax error")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("one odd character", "\U00013460"),
+        ("NUL byte", "import sqlalchemy\nx = 1\0\n"),
+        ("deep brackets", "import sqlalchemy\nx = " + "[" * 5000 + "]" * 5000 + "\n"),
+        ("issue 11's nesting", "import sqlalchemy\nx = " + "[" * 1500 + "]" * 1500 + "\n"),
+        ("long operator chain", "import sqlalchemy\nx = " + "+".join(["a"] * 50_000) + "\n"),
+        ("deep calls", "import sqlalchemy\nx = " + "f(" * 150 + ")" * 150 + "\n"),
+        ("lone surrogate", "import sqlalchemy\nx = '\ud800'\n"),
+        ("form feed", "import sqlalchemy\n\x0cx = 1\n"),
+    ],
+)
+def test_no_input_makes_the_front_end_raise(name: str, text: str) -> None:
+    facts = PythonFrontEnd().parse("app/mod.py", text, CFG)
+    assert facts.path == "app/mod.py"
+    assert len(facts.parse_errors) + len(facts.unverified) <= 1, name
+
+
+def test_bom_crlf_and_non_ascii_identifiers_keep_exact_columns() -> None:
+    source = (
+        "\ufefffrom sqlalchemy import text\r\n"
+        "def café(session, naïve):\r\n"
+        "    naïve_q = 'x';  session.execute(text(f'SELECT {naïve}'))\r\n"
+    )
+    facts = parse_bytes("app/mod.py", source.encode("utf-8"), CFG)
+    clean(facts)
+    (site,) = facts.raw_sql
+    # column in characters: `ï` is two bytes in `col_offset`
+    assert (site.loc.line, site.loc.column, site.injection) == (3, 21, True)
+    assert site.loc.snippet == "session.execute(text(f'SELECT {naïve}'))"
+
+
+def test_a_broken_file_without_markers_is_still_reported() -> None:
+    facts = PythonFrontEnd().parse("scripts/util.py", "def helper(:\n    return 1\n", CFG)
+    assert [(e.loc.line, e.loc.column) for e in facts.parse_errors] == [(1, 12)]
