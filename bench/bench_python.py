@@ -6,8 +6,8 @@ Generates N files with `generate.py`'s Python kinds (SQLAlchemy models, FastAPI 
 models and views, utilities with no data access, in its proportions), then measures, best of
 `--repeat`:
 
-- the front end alone, in process: files/s and MB/s (libcst parse included), beside the bare
-  `libcst.parse_module` and stdlib `ast.parse` of the same files (the parser's share);
+- the front end alone, in process: files/s and MB/s (`ast` parse included), beside the bare
+  stdlib `ast.parse` of the same files (the parser's share);
 - `tenantlint check --no-cache` in a fresh process with `--jobs 1` and `--jobs 2` (start-up,
   discovery, the tenancy map and every rule included): wall time and files/s.
 """
@@ -41,15 +41,12 @@ def best_of(repeat: int, texts: list[tuple[str, str]], fn: Callable[[str, str], 
 
 
 def in_process(root: Path, paths: list[Path], repeat: int) -> None:
-    import libcst
-
     config = load_config(root / "tenantlint.toml")
     texts = [(p.relative_to(root).as_posix(), p.read_text(encoding="utf-8")) for p in paths]
     mb = sum(len(t.encode()) for _, t in texts) / 1e6
     frontend = PythonFrontEnd()
     runs: dict[str, Callable[[str, str], object]] = {
         "front end": lambda rel, text: frontend.parse(rel, text, config),
-        "libcst.parse_module alone": lambda rel, text: libcst.parse_module(text),
         "ast.parse alone": lambda rel, text: ast.parse(text),
     }
     for name, fn in runs.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -97,7 +98,10 @@ class _Dom(HTMLParser):
 
 def chromium(*args: str, user_data: Path) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert exe, "Chromium is required for the report test (Debian: apt-get install chromium)"
+    if exe is None:
+        # CI installs it (.ci/run); elsewhere a machine without a browser skips, and says why
+        assert not os.environ.get("CI"), "CI must have Chromium for the report test"
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
     flags = [
         "--headless",
         "--no-sandbox",
