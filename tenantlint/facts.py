@@ -141,6 +141,10 @@ SqlOpKind = Literal[
     "create_policy",
     "alter_policy",
     "drop_policy",
+    # `op.execute(enable_rls("notes"))` of a helper imported from another module: `name` is the
+    # helper's dotted name, `args` its static arguments; the map expands it with the helper's
+    # `SqlTemplate` before replay (a front end never reads another file)
+    "execute_helper",
 ]
 
 
@@ -160,7 +164,18 @@ class SqlOp(Fact):
     # Django migrations name models, not tables (`DeleteModel("issue")`): the model ("app.model")
     # whose table this op means; replay resolves it to the table its CreateModel made.
     model_ref: str | None = None
+    args: tuple[str, ...] = ()  # execute_helper
     loc: Loc
+
+
+class SqlTemplate(Fact):
+    """A module function that returns SQL built from its parameters
+    (`def enable_rls(t): return f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"`), for the migrations
+    of other modules that execute it. Each parameter stands in `text` as `{{name}}`."""
+
+    function: str
+    params: tuple[str, ...]
+    text: str
 
 
 class SettingWrite(Fact):
@@ -314,6 +329,7 @@ class FileFacts(Fact):
     flags: tuple[FlagRead, ...] = ()
     fallbacks: tuple[TenantFallback, ...] = ()
     unverified: tuple[Unverified, ...] = ()
+    sql_templates: tuple[SqlTemplate, ...] = ()
     datasource_provider: str | None = None  # Prisma datasource `provider` (sql dialect hint)
     extra: dict[str, str] = Field(default_factory=dict)
 
@@ -329,6 +345,7 @@ CONTEXT_FIELDS = frozenset(
         "migration",
         "migration_key",
         "sql_ops",
+        "sql_templates",
         "settings",
         "guard_defined",
         "guard_targets",

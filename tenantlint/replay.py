@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tenantlint.facts import Entity, FieldFact, FileFacts, Loc, PolicyFact, SqlOp
+from tenantlint.config import Config
+from tenantlint.facts import Entity, FieldFact, FileFacts, Loc, PolicyFact, SqlOp, SqlTemplate
 
 
 @dataclass
@@ -53,6 +54,45 @@ def migration_order(files: list[FileFacts]) -> list[FileFacts]:
     for f in ordered:
         place(f, frozenset())
     return out
+
+
+def expand_helpers(files: list[FileFacts], config: Config) -> list[FileFacts]:
+    """Migrations that execute a DDL helper of another module (`op.execute(enable_rls(t))`), with
+    the helper's SQL filled in from its template and read as the migration's own."""
+    if not any(op.kind == "execute_helper" for f in files for op in f.sql_ops):
+        return files
+    templates: dict[str, SqlTemplate] = {}
+    for f in files:
+        module = f.path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        for t in f.sql_templates:
+            templates[f"{module}.{t.function}"] = t
+    return [_expanded(f, templates, config) if f.migration else f for f in files]
+
+
+def _expanded(facts: FileFacts, templates: dict[str, SqlTemplate], config: Config) -> FileFacts:
+    from tenantlint.frontends.sql import sql_to_ops
+
+    ops: list[SqlOp] = []
+    for op in facts.sql_ops:
+        template = _template(templates, op.name or "") if op.kind == "execute_helper" else None
+        if template is None:
+            ops.append(op)
+            continue
+        text = template.text
+        for param, value in zip(template.params, op.args, strict=False):
+            text = text.replace("{{" + param + "}}", value)
+        made, _ = sql_to_ops(text, facts.path, op.loc.line, op.loc.column, config)
+        ops.extend(made)
+    return facts.model_copy(update={"sql_ops": tuple(ops)})
+
+
+def _template(templates: dict[str, SqlTemplate], name: str) -> SqlTemplate | None:
+    """The helper a dotted import names; the project's modules may sit under a source folder
+    (`server/app/rls.py` for `app.rls`)."""
+    if name in templates:
+        return templates[name]
+    found = sorted(k for k in templates if k.endswith("." + name))
+    return templates[found[0]] if found else None
 
 
 def replay(

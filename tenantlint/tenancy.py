@@ -13,7 +13,7 @@ from typing import Literal
 
 from tenantlint.config import Config
 from tenantlint.facts import Entity, FieldFact, FileFacts, IndexFact
-from tenantlint.replay import TableState, replay
+from tenantlint.replay import TableState, expand_helpers, replay
 
 Classification = Literal["root", "scoped", "global", "unscoped"]
 
@@ -64,7 +64,8 @@ class TenancyMap:
         self.config = config
         self.files = files
         declared = {e.table: e for f in files.values() for e in f.entities if not e.abstract}
-        self.tables: dict[str, TableState] = replay(list(files.values()), declared)
+        migrations = expand_helpers(list(files.values()), config)
+        self.tables: dict[str, TableState] = replay(migrations, declared)
         self.entities: list[EntityInfo] = self._build_entities()
         self._index: dict[str, EntityInfo] = {}
         for info in self.entities:

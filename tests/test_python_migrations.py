@@ -144,3 +144,61 @@ def test_a_migration_securing_an_orm_created_table_applies_to_the_model() -> Non
         (("tenant_id",), True),
     ]
     assert len(tmap.entities) == 1  # one table, one verdict
+
+
+def test_execute_of_a_helper_imported_from_the_project_is_expanded_by_the_map() -> None:
+    helpers = PythonFrontEnd().parse(
+        "server/app/db/rls.py",
+        dedent(
+            '''
+            POLICY = "tenant_isolation"
+
+            def enable_rls(table):
+                return f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"
+
+            def isolate(table, setting="app.tenant_id"):
+                return (
+                    f"CREATE POLICY {POLICY} ON {table} "
+                    f"USING (tenant_id = current_setting('{setting}')::uuid)"
+                )
+
+            def describe(table):
+                return f"table {table}"  # not DDL: no template
+            '''
+        ),
+        CFG,
+    )
+    assert [(t.function, t.params) for t in helpers.sql_templates] == [
+        ("enable_rls", ("table",)),
+        ("isolate", ("table", "setting")),
+    ]
+    created = migration(
+        """
+        def upgrade():
+            op.create_table("notes", sa.Column("tenant_id", sa.Integer, nullable=False))
+        """,
+        "server/alembic/versions/b2_notes.py",
+    ).model_copy(update={"extra": {"migration_id": "alembic:b2", "migration_deps": ""}})
+    secured = migration(
+        """
+        from app.db.rls import enable_rls
+        from .policies import isolate
+
+        def upgrade():
+            for t in ("notes",):
+                op.execute(enable_rls(t))
+                op.execute(isolate(t, "app.tenant_id"))
+        """,
+        "server/alembic/versions/c3_rls.py",
+    )
+    assert [(op.kind, op.name, op.args) for op in secured.sql_ops] == [
+        ("execute_helper", "app.db.rls.enable_rls", ("notes",)),
+        ("execute_helper", "server.alembic.versions.policies.isolate", ("notes", "app.tenant_id")),
+    ]
+    policies = helpers.model_copy(update={"path": "server/alembic/versions/policies.py"})
+    files = [helpers, policies, created, secured]
+    state = TenancyMap(CFG, {f.path: f for f in files}).tables["notes"]
+    assert state.rls_enabled
+    assert [(p.name, p.settings_read) for p in state.policies.values()] == [
+        ("tenant_isolation", ("app.tenant_id",))
+    ]

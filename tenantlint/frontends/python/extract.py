@@ -7,7 +7,7 @@ import ast
 from tenantlint.config import Config
 from tenantlint.facts import Comment, Entity, FileFacts
 from tenantlint.frontends.python.code import CodeVisitor
-from tenantlint.frontends.python.migrations import MigrationExtractor
+from tenantlint.frontends.python.migrations import MigrationExtractor, sql_templates
 from tenantlint.frontends.python.models import ModelExtractor
 from tenantlint.frontends.python.util import Imports, Source
 
@@ -41,5 +41,6 @@ def extract(
         guard_defined=code.guard_defined,
         flags=tuple(code.flags),
         fallbacks=tuple(code.fallbacks),
+        sql_templates=tuple(sql_templates(module, migrations.constants)),
         extra=migrations.extra,
     )

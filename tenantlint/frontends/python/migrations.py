@@ -13,9 +13,19 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 
 from tenantlint.config import Config
-from tenantlint.facts import Entity, FieldFact, IndexFact, ParseError, SqlOp, SqlOpKind
+from tenantlint.facts import (
+    Entity,
+    FieldFact,
+    IndexFact,
+    Loc,
+    ParseError,
+    SqlOp,
+    SqlOpKind,
+    SqlTemplate,
+)
 from tenantlint.frontends.python.models import ModelExtractor, app_label, field_indexes
 from tenantlint.frontends.python.strings import evaluate, module_functions
 from tenantlint.frontends.python.util import (
@@ -33,6 +43,7 @@ from tenantlint.frontends.python.util import (
 )
 
 _MAX_EXPANSION = 500
+_DDL = re.compile(r"(?i)\b(alter|create|drop|grant|revoke|comment)\s")
 _INDEX_OPS = ("create_index", "create_unique_constraint", "create_primary_key")
 
 Binding = dict[str, str]
@@ -169,6 +180,8 @@ class MigrationExtractor:
             sql = text(arg)
             if sql is not None:
                 self._sql(sql, loc.line, loc.column)
+            elif isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name):
+                self._helper_call(arg, arg.func.id, binding, loc)
             return
         table = (
             text(args[1])
@@ -222,6 +235,23 @@ class MigrationExtractor:
             if tbl:
                 kind: SqlOpKind = "drop_index" if meth == "drop_index" else "drop_constraint"
                 self.ops.append(SqlOp(kind=kind, table=tbl, name=name, loc=loc))
+
+    def _helper_call(self, call: ast.Call, name: str, binding: Binding, loc: Loc) -> None:
+        """`op.execute(enable_rls(t))` of a helper imported from the project: expanded by the
+        map with the helper's template (see `SqlTemplate`)."""
+        imported = self.imports.names.get(name)
+        args = [self._str(a, binding) for a in call.args]
+        if imported is None or call.keywords or any(a is None for a in args):
+            return
+        self.ops.append(
+            SqlOp(
+                kind="execute_helper",
+                table="",
+                name=absolute(imported, self.path),
+                args=tuple(a for a in args if a is not None),
+                loc=loc,
+            )
+        )
 
     def _create_index(
         self, call: ast.Call, meth: str, args: list[ast.expr], table: str, binding: Binding
@@ -392,3 +422,29 @@ class MigrationExtractor:
             inner = elements(el)  # (sql, params) pairs
             out += self._sql_texts(inner[0] if inner else el)
         return out
+
+
+def absolute(name: str, path: str) -> str:
+    """An imported dotted name with a relative import resolved against the importing file's
+    package (`.rls.enable_rls` in `alembic/versions/a.py` → `alembic.versions.rls.enable_rls`)."""
+    level = len(name) - len(name.lstrip("."))
+    if not level:
+        return name
+    package = path.split("/")[:-1]
+    base = package[: len(package) - (level - 1)] if level > 1 else package
+    return ".".join([*base, name.lstrip(".")])
+
+
+def sql_templates(module: ast.Module, constants: dict[str, ast.expr]) -> list[SqlTemplate]:
+    """The module's functions that return DDL built from their parameters."""
+    out: list[SqlTemplate] = []
+    for name, (params, returned) in module_functions(module).items():
+        names = [p for p, _ in params]
+
+        def resolve(n: str, names: list[str] = names) -> ast.expr | str | None:
+            return "{{" + n + "}}" if n in names else constants.get(n)
+
+        text = evaluate(returned, resolve)
+        if text is not None and not text.dynamic and _DDL.search(text.text):
+            out.append(SqlTemplate(function=name, params=tuple(names), text=text.text))
+    return out
