@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from tenantlint.facts import ClientSite, FlagRead, TenantFallback
 from tenantlint.frontends.python.util import (
@@ -39,6 +40,8 @@ class Flags(Walker):
         return out
 
     def flag_name(self, call: ast.Call) -> str | None:
+        if last_name(call.func) not in ("getenv", "get", "setdefault"):
+            return None
         q = self.imports.qualify(call.func) or ""
         if q not in _ENV_READS:
             return None
@@ -94,11 +97,17 @@ def is_tenantish(name: str, tenant_fields: set[str]) -> bool:
     low = name.lower()
     if "tenant" in low:
         return True
-    stems = {re.sub(r"(_id|id)$", "", f.lower()).rstrip("_") for f in tenant_fields}
+    stems = _stems(frozenset(tenant_fields))
     return any(
         stem and (low == stem or low.startswith(stem + "_") or low == f"current_{stem}")
         for stem in stems
     )
+
+
+@cache
+def _stems(tenant_fields: frozenset[str]) -> frozenset[str]:
+    """`organization_id` → `organization`: the names a tenant variable goes by."""
+    return frozenset(re.sub(r"(_id|id)$", "", f.lower()).rstrip("_") for f in tenant_fields)
 
 
 def _fallback_candidates(value: ast.expr) -> Iterator[ast.expr]:

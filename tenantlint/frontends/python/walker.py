@@ -71,7 +71,6 @@ class Walker(Visitor):
     def __init__(
         self, path: str, module: ast.Module, imports: Imports, source: Source, config: Config
     ) -> None:
-        super().__init__()
         self.path = path
         self.module = module
         self.imports = imports
