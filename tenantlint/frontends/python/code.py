@@ -66,10 +66,12 @@ class CodeVisitor(Queries):
         short = [b.rsplit(".", 1)[-1] for b in bases]
         view = any(b.endswith(_VIEW_BASES) for b in short)
         self.classes.append(ClassCtx(node.name, bases, set(short), view, "get_queryset" in methods))
-        self.seen(node.name)
+        self.rescope()
+        self.scope_names.add(node.name)
 
     def leave_ClassDef(self, node: ast.ClassDef) -> None:
         self.classes.pop()
+        self.rescope()
 
     def visit_FunctionDef(self, node: FunctionNode) -> None:
         a = node.args
@@ -93,10 +95,12 @@ class CodeVisitor(Queries):
             self.guard_defined = True
         ctx.handler = self.handler(node, ctx, cls)
         self.funcs.append(ctx)
-        self.seen(node.name)
+        self.rescope()
+        self.scope_names.add(node.name)
 
     def leave_FunctionDef(self, node: FunctionNode) -> None:
         ctx = self.funcs.pop()
+        self.rescope()
         self.check_then_act(ctx)
         self.done_funcs.append(ctx)
 
@@ -124,23 +128,23 @@ class CodeVisitor(Queries):
     # --- names, assignments, conditions ------------------------------------------------------
 
     def visit_Name(self, node: ast.Name) -> None:
-        self.seen(node.id)
+        self.scope_names.add(node.id)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        self.seen(node.attr)
+        self.scope_names.add(node.attr)
 
     def visit_arg(self, node: ast.arg) -> None:
-        self.seen(node.arg)
+        self.scope_names.add(node.arg)
 
     def visit_keyword(self, node: ast.keyword) -> None:
         if node.arg:
-            self.seen(node.arg)
+            self.scope_names.add(node.arg)
 
     def visit_alias(self, node: ast.alias) -> None:
         for part in node.name.split("."):
-            self.seen(part)
+            self.scope_names.add(part)
         if node.asname:
-            self.seen(node.asname)
+            self.scope_names.add(node.asname)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         f = self.func

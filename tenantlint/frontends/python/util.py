@@ -214,11 +214,11 @@ class Visitor:
             visit(self, node)
         for name in fields:
             value = getattr(node, name, None)
-            if isinstance(value, list):
+            if type(value) is list:
                 for child in value:
-                    if isinstance(child, ast.AST):
+                    if isinstance(child, ast.AST) and type(child) is not ast.Constant:
                         self.walk_tree(child)
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST) and type(value) is not ast.Constant:
                 self.walk_tree(value)
         if leave is not None:
             leave(self, node)

@@ -93,6 +93,7 @@ class Walker(Visitor):
         self.guarded_calls: set[int] = set()  # calls nested in a guard call's arguments
         self.client_sites: list[tuple[ClientSite, set[str]]] = []
         self.module_names: set[str] = set()
+        self.scope_names = self.module_names  # the names the innermost scope mentions
         self.before_request = False
         self.is_views_module = "views" in path.rsplit("/", 2)[-2:][0] or path.endswith("views.py")
         self.django = imports.mentions("django", "rest_framework")
@@ -115,14 +116,14 @@ class Walker(Visitor):
     def func(self) -> FuncCtx | None:
         return self.funcs[-1] if self.funcs else None
 
-    def seen(self, name: str) -> None:
-        """A name the enclosing function (or class, or module) mentions."""
+    def rescope(self) -> None:
+        """Point `scope_names` at the names of the innermost function, class or the module."""
         if self.funcs:
-            self.funcs[-1].names.add(name)
+            self.scope_names = self.funcs[-1].names
         elif self.classes:
-            self.classes[-1].names.add(name)
+            self.scope_names = self.classes[-1].names
         else:
-            self.module_names.add(name)
+            self.scope_names = self.module_names
 
     def in_rls(self) -> bool:
         f = self.func
