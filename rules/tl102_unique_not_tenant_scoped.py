@@ -59,9 +59,10 @@ class UniqueNotTenantScoped(Rule):
             for index in info.indexes:
                 if not index.unique or index.primary or info.includes_tenant(index.fields):
                     continue
-                if len(index.fields) == 1 and _globally_unique(info, index.fields[0]):
+                single = len(index.fields) == 1 and not index.expression
+                if single and _globally_unique(info, index.fields[0]):
                     continue
-                cols = ", ".join(index.fields) or "an expression"
+                cols = ", ".join([*index.fields, *(["an expression"] if index.expression else [])])
                 yield self.finding(
                     index.loc,
                     f"unique ({cols}) on tenant-scoped '{info.name}' does not include {tenant}: "

@@ -150,7 +150,7 @@ def test_execute_of_a_helper_imported_from_the_project_is_expanded_by_the_map() 
     helpers = PythonFrontEnd().parse(
         "server/app/db/rls.py",
         dedent(
-            '''
+            """
             POLICY = "tenant_isolation"
 
             def enable_rls(table):
@@ -164,7 +164,7 @@ def test_execute_of_a_helper_imported_from_the_project_is_expanded_by_the_map() 
 
             def describe(table):
                 return f"table {table}"  # not DDL: no template
-            '''
+            """
         ),
         CFG,
     )
@@ -201,4 +201,45 @@ def test_execute_of_a_helper_imported_from_the_project_is_expanded_by_the_map() 
     assert state.rls_enabled
     assert [(p.name, p.settings_read) for p in state.policies.values()] == [
         ("tenant_isolation", ("app.tenant_id",))
+    ]
+
+
+def test_an_expression_beside_one_column_is_not_that_column_alone() -> None:
+    """The one-to-one / generated-id exemption of TL102 is for a single plain column; a unique
+    on `(customer_id, lower(email))` is another key and is still checked."""
+    from tenantlint.registry import load_registry
+
+    model = PythonFrontEnd().parse(
+        "app/models.py",
+        dedent(
+            """
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+            class Base(DeclarativeBase):
+                pass
+
+            class Member(Base):
+                __tablename__ = "members"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                tenant_id: Mapped[int] = mapped_column(index=True)
+                customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+                email: Mapped[str]
+            """
+        ),
+        CFG,
+    )
+    index = migration(
+        """
+        def upgrade():
+            op.create_index(
+                "ix_members", "members", ["customer_id", sa.text("lower(email)")], unique=True
+            )
+        """
+    )
+    tmap = TenancyMap(CFG, {f.path: f for f in (model, index)})
+    rule = load_registry().rules["TL102"]
+    assert [f.message for f in rule().check(tmap)] == [
+        "unique (customer_id, an expression) on tenant-scoped 'Member' does not include "
+        "tenant_id: it is enforced across all tenants"
     ]
