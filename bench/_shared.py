@@ -6,6 +6,7 @@ import argparse
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from generate import MIX, Generator
@@ -54,12 +55,19 @@ def print_cli_walls(root: Path, files: int, repeat: int) -> None:
         print(f"tenantlint check --jobs {jobs}: {wall:.2f} s wall, {files / wall:.0f} files/s")
 
 
-def bench_args(doc: str | None) -> argparse.Namespace:
-    """The per-language benchmarks' options: project size, seed, repetitions, where to keep it."""
+def bench_args(
+    doc: str | None,
+    files: int = 5000,
+    extra: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.Namespace:
+    """The per-language benchmarks' options: project size, seed, repetitions, where to keep it,
+    and a benchmark's own (`extra`)."""
     ap = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--files", type=int, default=5000)
+    if extra is not None:
+        extra(ap)
+    ap.add_argument("--files", type=int, default=files)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="generate into this directory and keep it")

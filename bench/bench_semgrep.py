@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _shared import generate_kinds  # noqa: E402
+from _shared import bench_args, generate_kinds  # noqa: E402
 
 
 def timed(cmd: list[str], cwd: Path, repeat: int, env: dict[str, str]) -> tuple[float, str]:
@@ -68,17 +68,12 @@ def run_semgrep(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--files", type=int, default=1500)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--keep", type=Path, help="generate into this directory and keep it")
-    ap.add_argument("--tenantlint", default="tenantlint", help="the tenantlint executable")
-    ap.add_argument("--semgrep", default="semgrep", help="the semgrep executable")
-    ap.add_argument("--rules", type=Path, default=HERE / "semgrep" / "python.yml")
-    args = ap.parse_args()
+    def executables(ap: argparse.ArgumentParser) -> None:
+        ap.add_argument("--tenantlint", default="tenantlint", help="the tenantlint executable")
+        ap.add_argument("--semgrep", default="semgrep", help="the semgrep executable")
+        ap.add_argument("--rules", type=Path, default=HERE / "semgrep" / "python.yml")
+
+    args = bench_args(__doc__, files=1500, extra=executables)
     semgrep = shutil.which(args.semgrep)
     if semgrep is None:
         print(f"semgrep not found ({args.semgrep}): nothing to compare; pass --semgrep PATH")

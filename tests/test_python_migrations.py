@@ -26,6 +26,16 @@ def migration(body: str, path: str = "alembic/versions/c3_step.py") -> FileFacts
     return facts
 
 
+def models(classes: str) -> FileFacts:
+    """A declarative models module holding `classes` (indented like this module's snippets)."""
+    head = (
+        "from sqlalchemy import ForeignKey\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n"
+        "class Base(DeclarativeBase):\n    pass\n"
+    )
+    return PythonFrontEnd().parse("app/models.py", head + dedent(classes), CFG)
+
+
 def ops(facts: FileFacts) -> list[tuple[str, str, str | None, str | None]]:
     return [(op.kind, op.table, op.name, op.new_name) for op in facts.sql_ops]
 
@@ -109,23 +119,14 @@ def test_expression_index_columns_stand_beside_the_named_ones() -> None:
 
 
 def test_a_migration_securing_an_orm_created_table_applies_to_the_model() -> None:
-    model = PythonFrontEnd().parse(
-        "app/models.py",
-        dedent(
-            """
-            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-            class Base(DeclarativeBase):
-                pass
-
-            class Note(Base):
-                __tablename__ = "notes"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                tenant_id: Mapped[int]
-                email: Mapped[str]
-            """
-        ),
-        CFG,
+    model = models(
+        """
+        class Note(Base):
+            __tablename__ = "notes"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            tenant_id: Mapped[int]
+            email: Mapped[str]
+        """
     )
     secure = migration(
         """
@@ -209,25 +210,15 @@ def test_an_expression_beside_one_column_is_not_that_column_alone() -> None:
     on `(customer_id, lower(email))` is another key and is still checked."""
     from tenantlint.registry import load_registry
 
-    model = PythonFrontEnd().parse(
-        "app/models.py",
-        dedent(
-            """
-            from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-            class Base(DeclarativeBase):
-                pass
-
-            class Member(Base):
-                __tablename__ = "members"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                tenant_id: Mapped[int] = mapped_column(index=True)
-                customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-                email: Mapped[str]
-            """
-        ),
-        CFG,
+    model = models(
+        """
+        class Member(Base):
+            __tablename__ = "members"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            tenant_id: Mapped[int] = mapped_column(index=True)
+            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+            email: Mapped[str]
+        """
     )
     index = migration(
         """

@@ -81,17 +81,17 @@ class CodeVisitor(Queries):
         name = f"{cls.name}.{node.name}" if cls else node.name
         ctx = FuncCtx(name=name, node=node, params=params, cls=cls)
         parent = self.func
-        ctx.rls = (parent.rls if parent else False) or node.name in self.cfg.rls_wrappers
+        ctx.rls = (parent.rls if parent else False) or node.name in self.config.rls_wrappers
         ctx.in_transaction = parent.in_transaction if parent else False
         for d in node.decorator_list:
             short = last_name(d.func if isinstance(d, ast.Call) else d) or ""
-            if short in self.cfg.rls_wrappers:
+            if short in self.config.rls_wrappers:
                 ctx.rls = True
             if short == "atomic":
                 ctx.in_transaction = True
             if short == "before_request":
                 self.before_request = True
-        if node.name in self.cfg.guards:
+        if node.name in self.config.guards:
             self.guard_defined = True
         ctx.handler = self.handler(node, ctx, cls)
         self.funcs.append(ctx)
@@ -109,7 +109,7 @@ class CodeVisitor(Queries):
             call = item.context_expr
             self.with_items.add(id(call))
             short = last_name(call.func if isinstance(call, ast.Call) else call) or ""
-            if short in self.cfg.rls_wrappers:
+            if short in self.config.rls_wrappers:
                 self.rls_depth += 1
                 if isinstance(call, ast.Call):
                     self.wrapper_args(call)
@@ -120,7 +120,7 @@ class CodeVisitor(Queries):
         for item in node.items:
             call = item.context_expr
             short = last_name(call.func if isinstance(call, ast.Call) else call) or ""
-            if short in self.cfg.rls_wrappers:
+            if short in self.config.rls_wrappers:
                 self.rls_depth -= 1
             if short in _TXN:
                 self.txn_depth -= 1
@@ -172,7 +172,7 @@ class CodeVisitor(Queries):
             if self.func is not None:
                 self.func.assigns[node.target.id] = node.value
             self.fallback(node.target.id, node.value)
-            if self.classes and not self.funcs and node.target.id in self.cfg.tenancy_flags:
+            if self.classes and not self.funcs and node.target.id in self.config.tenancy_flags:
                 self.flags.append(
                     FlagRead(
                         loc=self.loc(node),
@@ -245,11 +245,11 @@ class CodeVisitor(Queries):
                 f.calls.add(name)
             if _PERMISSION.search(name):
                 f.guard_names.update(dotted(v) or "" for v in values)
-        if name in self.cfg.guards:
+        if name in self.config.guards:
             self.guard_defined = True
             self.guard_args.update(d for v in values if (d := dotted(v)) is not None)
             self.guarded_calls.update(id(n) for v in values for n in walk(v))
-        if name in self.cfg.rls_wrappers and id(node) not in self.with_items:
+        if name in self.config.rls_wrappers and id(node) not in self.with_items:
             self.wrapper_args(node)
             for v in values:
                 if isinstance(v, ast.Name):

@@ -22,7 +22,7 @@ def extract(
     entities: list[Entity] = []
     code = CodeVisitor(path, module, imports, source, config)
     if not migrations.is_migration:
-        entities = ModelExtractor(path, module, imports, source).entities()
+        entities = ModelExtractor(path, module, imports, source, config).entities()
         code.run()
     return FileFacts(
         path=path,

@@ -47,13 +47,13 @@ class Flags(Walker):
             return None
         args = positional(call)
         flag = literal_str(args[0]) if args else None
-        return flag if flag in self.cfg.tenancy_flags else None
+        return flag if flag in self.config.tenancy_flags else None
 
     def environ_subscript(self, node: ast.Subscript) -> str | None:
         if self.imports.qualify(node.value) != "os.environ":
             return None
         key = literal_str(node.slice)
-        return key if key in self.cfg.tenancy_flags else None
+        return key if key in self.config.tenancy_flags else None
 
     def flag(self, call: ast.Call, flag: str) -> None:
         args = positional(call)

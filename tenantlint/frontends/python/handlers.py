@@ -88,7 +88,7 @@ class Handlers(Taint):
         it calls."""
         by_name = {f.name: f for f in self.done_funcs}
         short = {f.name.rsplit(".", 1)[-1]: f for f in self.done_funcs}
-        context_names = set(self.cfg.tenant_resolvers) | set(self.cfg.guards)
+        context_names = set(self.config.tenant_resolvers) | set(self.config.guards)
         module_context = (self.before_request and bool(self.module_names & context_names)) or any(
             f.name.rsplit(".", 1)[-1] == "before_request"
             for f in self.done_funcs

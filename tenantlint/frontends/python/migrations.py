@@ -30,6 +30,7 @@ from tenantlint.frontends.python.models import ModelExtractor, app_label, field_
 from tenantlint.frontends.python.strings import evaluate, module_functions
 from tenantlint.frontends.python.util import (
     Imports,
+    ModuleReader,
     Source,
     dotted,
     elements,
@@ -49,18 +50,14 @@ _INDEX_OPS = ("create_index", "create_unique_constraint", "create_primary_key")
 Binding = dict[str, str]
 
 
-class MigrationExtractor:
+class MigrationExtractor(ModuleReader):
     """Operations of one migration module (`ops`, `errors`, `extra`), or none for other modules."""
 
     def __init__(
         self, path: str, module: ast.Module, imports: Imports, source: Source, config: Config
     ) -> None:
-        self.path = path
-        self.module = module
-        self.imports = imports
-        self.src = source
-        self.config = config
-        self.models = ModelExtractor(path, module, imports, source)
+        super().__init__(path, module, imports, source, config)
+        self.models = ModelExtractor(path, module, imports, source, config)
         self.ops: list[SqlOp] = []
         self.errors: list[ParseError] = []
         self.extra: dict[str, str] = {}

@@ -11,9 +11,11 @@ from __future__ import annotations
 import ast
 import re
 
+from tenantlint.config import Config
 from tenantlint.facts import Entity, FieldFact, IndexFact, RelationRef
 from tenantlint.frontends.python.util import (
     Imports,
+    ModuleReader,
     Source,
     dotted,
     elements,
@@ -47,14 +49,13 @@ def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
-class ModelExtractor:
+class ModelExtractor(ModuleReader):
     """Entities of one module."""
 
-    def __init__(self, path: str, module: ast.Module, imports: Imports, source: Source) -> None:
-        self.path = path
-        self.module = module
-        self.imports = imports
-        self.src = source
+    def __init__(
+        self, path: str, module: ast.Module, imports: Imports, source: Source, config: Config
+    ) -> None:
+        super().__init__(path, module, imports, source, config)
         self.django = imports.mentions("django")
 
     def entities(self) -> list[Entity]:

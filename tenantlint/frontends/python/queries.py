@@ -66,7 +66,7 @@ class Queries(RawSql):
         # Django: M.objects.<chain>
         if isinstance(root, ast.Attribute) and steps and self.django:
             owner, mgr = last_name(root.value) or "", root.attr
-            if CAMEL.match(owner) and (mgr.endswith("objects") or mgr in self.cfg.scope_helpers):
+            if CAMEL.match(owner) and (mgr.endswith("objects") or mgr in self.config.scope_helpers):
                 return self._django_chain(call, owner, mgr, steps)
         # Flask-SQLAlchemy: M.query.<chain>
         if isinstance(root, ast.Attribute) and root.attr == "query" and steps:
@@ -129,7 +129,7 @@ class Queries(RawSql):
         unknown = False
         seen = False
         for meth, c in steps:
-            if meth in self.cfg.scope_helpers:
+            if meth in self.config.scope_helpers:
                 helpers.add(meth)
                 seen = True
             elif meth == "filter_by":
@@ -156,7 +156,7 @@ class Queries(RawSql):
                     seen = True
             else:
                 for n in walk(c):
-                    if isinstance(n, ast.Call) and last_name(n.func) in self.cfg.scope_helpers:
+                    if isinstance(n, ast.Call) and last_name(n.func) in self.config.scope_helpers:
                         helpers.add(last_name(n.func) or "")
                         seen = True
         if not seen:
@@ -183,7 +183,7 @@ class Queries(RawSql):
             )
         if isinstance(e, ast.Call):
             fname = last_name(e.func) or ""
-            if fname in self.cfg.scope_helpers:
+            if fname in self.config.scope_helpers:
                 return set(), {fname}, False
             if fname in ("and_", "or_"):
                 parts = [self._sa_expr(a.value, model, bool(a.star)) for a in arguments(e)]
@@ -242,7 +242,7 @@ class Queries(RawSql):
                 set(),
                 any(a.star for a in args),
             )
-        if isinstance(e, ast.Call) and last_name(e.func) in self.cfg.scope_helpers:
+        if isinstance(e, ast.Call) and last_name(e.func) in self.config.scope_helpers:
             return set(), {last_name(e.func) or ""}, False
         if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.BitAnd, ast.BitOr)):
             return _combine(
@@ -262,12 +262,12 @@ class Queries(RawSql):
                 self.raw_site(raw_call, f"{model}.objects.raw", args[0])
             return True
         keys: set[str] = set()
-        helpers: set[str] = {mgr} if mgr in self.cfg.scope_helpers else set()
+        helpers: set[str] = {mgr} if mgr in self.config.scope_helpers else set()
         unknown = False
         filtered = bool(helpers)
         data: Predicate | None = None
         for meth, c in steps:
-            if meth in self.cfg.scope_helpers:
+            if meth in self.config.scope_helpers:
                 helpers.add(meth)
                 filtered = True
             elif meth in _DJ_FILTER:
@@ -447,7 +447,7 @@ class Queries(RawSql):
         f = self.func
         if f is None:
             return None
-        evidence = set(self.cfg.tenant_resolvers) | set(self.cfg.scope_helpers)
+        evidence = set(self.config.tenant_resolvers) | set(self.config.scope_helpers)
         for a in args:
             for n in names_in(a.value):
                 bound = f.assigns.get(n)

@@ -132,7 +132,7 @@ class RawSql(Handlers):
     def setting(self, sw: SettingWrite) -> None:
         f = self.func
         in_wrapper = self.in_rls() or (
-            f is not None and f.name.rsplit(".", 1)[-1] in self.cfg.rls_wrappers
+            f is not None and f.name.rsplit(".", 1)[-1] in self.config.rls_wrappers
         )
         in_txn = True if (self.txn_depth > 0 or (f is not None and f.in_transaction)) else None
         self.settings.append(

@@ -90,7 +90,7 @@ class Taint(Flags):
 
     def _trusted_header(self, expr: ast.expr) -> bool:
         return any(
-            (s := literal_str(n)) is not None and s in self.cfg.trusted_tenant_headers
+            (s := literal_str(n)) is not None and s in self.config.trusted_tenant_headers
             for n in walk(expr)
         )
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
+from tenantlint.config import Config
 from tenantlint.facts import Loc
 
 _WS = re.compile(r"\s+")
@@ -71,6 +72,19 @@ class Imports:
         return any(
             full == p or full.startswith(p + ".") for full in self.names.values() for p in packages
         )
+
+
+class ModuleReader:
+    """What every extractor of one module reads: its path, tree, imports, source and config."""
+
+    def __init__(
+        self, path: str, module: ast.Module, imports: Imports, source: Source, config: Config
+    ) -> None:
+        self.path = path
+        self.module = module
+        self.imports = imports
+        self.src = source
+        self.config = config
 
 
 def dotted(node: ast.AST | None) -> str | None:

@@ -23,7 +23,14 @@ from tenantlint.facts import (
     SettingWrite,
     TenantFallback,
 )
-from tenantlint.frontends.python.util import Imports, Source, Visitor, dotted, walk
+from tenantlint.frontends.python.util import (
+    Imports,
+    ModuleReader,
+    Source,
+    Visitor,
+    dotted,
+    walk,
+)
 
 CAMEL = re.compile(r"^_?[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
 BUILTINS = {*dir(builtins), "cls"}
@@ -65,17 +72,13 @@ class FuncCtx:
     guard_names: set[str] = field(default_factory=set)  # `x` in `if x.tenant_id != …` / perm(x)
 
 
-class Walker(Visitor):
+class Walker(ModuleReader, Visitor):
     """The state of one module's walk; the layers above add the concerns."""
 
     def __init__(
         self, path: str, module: ast.Module, imports: Imports, source: Source, config: Config
     ) -> None:
-        self.path = path
-        self.module = module
-        self.imports = imports
-        self.src = source
-        self.cfg = config
+        super().__init__(path, module, imports, source, config)
         self.tenant_fields = set(config.tenant_fields)
         self.stmt: ast.stmt | None = None  # the top-level statement being walked
         self.funcs: list[FuncCtx] = []
