@@ -101,7 +101,21 @@ def scoped_tables(
     tmap: TenancyMap, statements: Iterable[SqlStatement]
 ) -> Iterable[tuple[TableUse, EntityInfo]]:
     for stmt in statements:
+        if stmt.kind == "ddl":
+            continue  # DDL reads and writes no rows (PRECISION 15)
         for use in stmt.tables:
             info = tmap.entity(use.table)
             if info is not None and info.classification == "scoped":
                 yield use, info
+
+
+_DDL = re.compile(r"^\s*(create|alter|drop|comment|grant|revoke)\b", re.I)
+
+
+def is_ddl(site: RawSqlSite) -> bool:
+    """Whether every statement of a raw-SQL site is DDL (`ALTER TABLE {t} …`), by the analyser
+    or, where a placeholder stands for an identifier and it cannot parse, by its first word."""
+    if site.statements and all(st.kind == "ddl" for st in site.statements):
+        return True
+    chunks = [c for c in re.sub(r"--[^\n]*", "", site.sql or "").split(";") if c.strip()]
+    return bool(chunks) and all(_DDL.match(c) for c in chunks)

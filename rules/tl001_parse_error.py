@@ -16,7 +16,8 @@ class ParseErrorRule(Rule):
     rationale = (
         "A file tenantlint cannot read is a file it cannot vouch for. Rather than skip it silently "
         "and exit 0, the run reports it and analyses everything else, so a syntax error (or a "
-        "construct the parser does not know yet) never hides a tenancy leak."
+        "construct the parser does not know yet) never hides a tenancy leak. It is reported "
+        "once per file, at the first error, with the count of the others."
     )
     bad = {
         "prisma/schema.prisma": (
@@ -33,5 +34,11 @@ class ParseErrorRule(Rule):
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding]:
         for facts in tmap.iter_files():
-            for err in facts.parse_errors:
-                yield self.finding(err.loc, err.message)
+            if not facts.parse_errors:
+                continue
+            # once per file, at the first error: a file in a dialect the parser does not know
+            # would otherwise give one finding per statement
+            errors = sorted(facts.parse_errors, key=lambda e: (e.loc.line, e.loc.column))
+            more = len(errors) - 1
+            suffix = f" (and {more} more parse error{'s' if more > 1 else ''} in this file)"
+            yield self.finding(errors[0].loc, errors[0].message + (suffix if more else ""))

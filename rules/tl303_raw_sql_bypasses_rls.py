@@ -8,7 +8,7 @@ from tenantlint.facts import Unverified
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
-from ._code_evidence import scoped_tables, sql_statements
+from ._code_evidence import is_ddl, scoped_tables, sql_statements
 from ._examples import with_files
 
 _REPORT = (
@@ -58,7 +58,7 @@ class RawSqlBypassesRls(Rule):
             return
         for facts in tmap.iter_files():
             for site in facts.raw_sql:
-                if site.rls_scoped or site.fragment:
+                if site.rls_scoped or site.fragment or is_ddl(site):
                     continue
                 if site.sql is None:
                     yield self.finding(

@@ -8,7 +8,7 @@ from tenantlint.facts import Unverified
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import EntityInfo, TenancyMap
 
-from ._code_evidence import scoped_tables, sql_statements
+from ._code_evidence import is_ddl, scoped_tables, sql_statements
 from ._examples import with_files
 
 _REPORT = (
@@ -46,7 +46,7 @@ class RawSqlMissingTenantPredicate(Rule):
             return  # TL303 reports raw SQL outside the wrapper
         for facts in tmap.iter_files():
             for site in facts.raw_sql:
-                if site.rls_scoped or site.fragment or site.sql is None:
+                if site.rls_scoped or site.fragment or site.sql is None or is_ddl(site):
                     continue
                 parsed, statements = sql_statements(tmap, site)
                 missing = sorted(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
+from ._code_evidence import is_ddl
 from ._examples import with_files
 
 _SEARCH = (
@@ -28,7 +29,9 @@ class RawSqlInjection(Rule):
         "`$queryRawUnsafe`, `Prisma.raw`, `pool.query` and `knex.raw` send their string as it is: a "
         "value spliced in with `${…}` or `+` becomes SQL, and one crafted value reads or rewrites "
         "every tenant's data, RLS settings included. Use the tagged template (`$queryRaw`…``) or "
-        "the API's parameter list so values are bound, never interpolated."
+        "the API's parameter list so values are bound, never interpolated. DDL (`ALTER TABLE "
+        "${table} …`, which reads no rows) and constants (`TABLE`, `Tables.AUDIT`, "
+        "`Kind.AUDIT.value`: UPPER_CASE names, fixed in the code) are not reported."
     )
     bad = with_files(
         {
@@ -52,7 +55,7 @@ class RawSqlInjection(Rule):
     def check(self, tmap: TenancyMap) -> Iterator[Finding]:
         for facts in tmap.iter_files():
             for site in facts.raw_sql:
-                if site.injection:
+                if site.injection and not is_ddl(site):
                     yield self.finding(
                         site.loc,
                         f"{site.api} receives SQL built from interpolated values: bind them instead",

@@ -27,7 +27,9 @@ class SilentDefaultTenant(Rule):
         "When the tenant cannot be resolved, the only safe answer is an error. A fallback to a "
         "'default' tenant (or creating one on the fly) puts every unresolved request — a missing "
         "header, an expired session, a typo in a subdomain — into one shared tenant, which then "
-        "accumulates and serves other customers' data."
+        "accumulates and serves other customers' data. An identity provider's directory alias "
+        "(Microsoft Entra ID's `tenantId || \"common\"`) is not the app's tenant and is not "
+        "reported."
     )
     bad = {
         "prisma/schema.prisma": SCHEMA,

@@ -20,6 +20,12 @@ from tenantlint.frontends.python.util import (
 from tenantlint.frontends.python.walker import Walker
 
 _ENV_READS = ("os.getenv", "os.environ.get", "os.environ.setdefault")
+# literals that are no default tenant: flags, and Microsoft Entra ID's directory aliases
+# (`tenant_id or "common"` names the identity provider's tenant, not the app's: PRECISION 15)
+_NOT_A_TENANT = frozenset(
+    {"", "true", "false", "0", "1", "yes", "no", "on", "off", "none"}
+    | {"common", "organizations", "consumers"}
+)
 
 
 class Flags(Walker):
@@ -129,7 +135,7 @@ def _default_value(node: ast.expr) -> bool:
     """A concrete default tenant: a non-empty literal or a DEFAULT_* name."""
     s = literal_str(node)
     if s is not None:
-        return s.lower() not in ("", "true", "false", "0", "1", "yes", "no", "on", "off", "none")
+        return s.lower() not in _NOT_A_TENANT
     if isinstance(node, ast.Constant) and isinstance(node.value, int):
         return node.value not in (0, True, False)
     d = dotted(node) or ""

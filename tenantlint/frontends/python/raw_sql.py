@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from tenantlint.facts import RawSqlSite, SettingWrite, SqlStatement
 from tenantlint.frontends.python.handlers import Handlers
-from tenantlint.frontends.python.strings import SqlText, evaluate
+from tenantlint.frontends.python.strings import PLACEHOLDER, SqlText, evaluate
 from tenantlint.frontends.python.util import dotted, is_true, last_name, literal_str, positional
 from tenantlint.frontends.python.walker import DB_RECEIVER
 
@@ -50,7 +51,10 @@ class RawSql(Handlers):
         f = self.func
         if f is not None and name in f.assigns:
             return f.assigns[name]
-        return self.constants.get(name)
+        found = self.constants.get(name)
+        if found is None and _constant(name):
+            return PLACEHOLDER  # `TABLE`, `settings.SCHEMA`, `Kind.AUDIT.value`: fixed in code
+        return found
 
     def _unwrap(self, expr: ast.expr) -> ast.expr:
         """The string under text(…).bindparams(…), names bound to text(…) / sql.SQL(…), and
@@ -144,6 +148,17 @@ class RawSql(Handlers):
                 }
             )
         )
+
+
+_CONSTANT = re.compile(r"^_?[A-Z][A-Z0-9_]+$")
+
+
+def _constant(name: str) -> bool:
+    """A name that by convention holds a constant: UPPER_CASE, or an enum member's `.value`."""
+    parts = name.split(".")
+    if parts[-1] == "value" and len(parts) > 1:
+        parts = parts[:-1]
+    return bool(_CONSTANT.match(parts[-1]))
 
 
 def _orm_statement(call: ast.Call) -> bool:

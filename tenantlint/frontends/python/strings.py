@@ -13,7 +13,7 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tenantlint.frontends.python.util import literal_str
+from tenantlint.frontends.python.util import dotted, literal_str
 
 PLACEHOLDER = "%s"
 
@@ -40,8 +40,9 @@ def evaluate(
         return SqlText(lit, False)
     if isinstance(node, ast.JoinedStr):
         return _fstring(node, resolve, depth, functions)
-    if isinstance(node, ast.Name):
-        bound = resolve(node.id)
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        name = dotted(node)
+        bound = resolve(name) if name is not None else None
         if isinstance(bound, str):
             return SqlText(bound, False)
         return evaluate(bound, resolve, depth + 1, functions) if bound is not None else None

@@ -38,6 +38,23 @@ _QUERY_DRIVERS = frozenset({"pg", "pg-pool", "mysql2", "mysql2/promise", "mysql"
                             "@neondatabase/serverless", "better-sqlite3"})  # fmt: skip
 
 
+_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _unknown(node: Node) -> SqlText:
+    """A part whose text is not known: interpolated, unless it names a constant (`TABLE`,
+    `Tables.AUDIT_LOG`: by convention fixed in the code, not a value from a request)."""
+    node = unwrap(node)
+    name = node.child_by_field_name("property") if node.type == "member_expression" else node
+    constant = (
+        name is not None
+        and name.type in ("identifier", "property_identifier")
+        and len(text(name)) > 1
+        and _CONSTANT.match(text(name)) is not None
+    )
+    return SqlText(None, interpolated=not constant)
+
+
 @dataclass
 class SqlText:
     sql: str | None  # None: not statically known
@@ -157,7 +174,7 @@ class SqlSites:
 
     def _part(self, node: Node, depth: int) -> SqlText:
         inner = self.sql_of(node, depth + 1)
-        return inner if inner.sql is not None else SqlText(None, interpolated=True)
+        return inner if inner.sql is not None else _unknown(node)
 
     def template(self, tmpl: Node) -> SqlText:
         """A bound (tagged) template: substitutions are parameters, nested `Prisma.sql` inlined."""
@@ -191,7 +208,7 @@ class SqlSites:
         if bound:
             return SqlText(None)  # a bound parameter
         inner = self.sql_of(expr)
-        return inner if inner.sql is not None else SqlText(None, interpolated=True)
+        return inner if inner.sql is not None else _unknown(expr)
 
     @staticmethod
     def _joined(parts: list[SqlText]) -> SqlText:

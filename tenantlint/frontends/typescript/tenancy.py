@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 _TENANT_NAME = re.compile(
     r"(?i)^(?:current|default|active|resolved|my)?_?tenant(?:_?(?:id|slug|key))?$"
 )
-_DEFAULT_LITERAL = re.compile(r"(?i)default|public|main|demo|shared|global|fallback|system|common")
+# a literal that names a default tenant; Microsoft Entra ID's directory aliases (`tenantId ||
+# "common"`) name the identity provider's tenant, not the app's (PRECISION 15)
+_DEFAULT_LITERAL = re.compile(
+    r"(?i)^(?!(common|organizations|consumers)$).*(default|public|main|demo|shared|global|"
+    r"fallback|system|common)"
+)
 _LOOSE_COMPARE = frozenset({"!==", "!="})
 _DEFAULT_TENANT = re.compile(r"(?i)default_?tenant|fallback_?tenant|tenant_?fallback")
 
