@@ -12,8 +12,11 @@ security: RLS on/off as TL201, FORCE as TL202, the set of policies as TL203.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -123,17 +126,51 @@ class AuditResult:
 
 
 def read_catalog(url: str, schemas: tuple[str, ...] = ()) -> Catalog:
-    """Connect and read the catalog. Raises DatabaseError (one line, no password) on failure."""
+    """Connect and read the catalog, read-only. Raises DatabaseError (one line, no secret) on
+    failure."""
     try:
         import psycopg
     except ImportError:
         raise DatabaseError("db-audit needs psycopg: pip install 'tenantlint[db]'") from None
     try:
-        with psycopg.connect(url, connect_timeout=10, autocommit=True) as conn:
+        with connect(url) as conn:
             return _read(conn, schemas)
+    except (psycopg.Error, UnicodeError) as exc:
+        # psycopg resolves host names itself: an empty or overlong label fails in the codec
+        detail = _first_line(exc) if isinstance(exc, psycopg.Error) else f"bad host: {exc}"
+        # the target is scrubbed too: a password holding `/` makes libpq read it as a port
+        message = f"cannot read the database at {redact(url)}: {detail}"
+        raise DatabaseError(scrub(message, url)) from None
+
+
+@contextmanager
+def connect(url: str) -> Iterator[Any]:
+    """A connection on which every statement runs in one READ ONLY, REPEATABLE READ transaction
+    (one snapshot of the catalog), never committed: the auditor cannot write, even by mistake.
+    The URL is parsed first, so that a malformed one fails with a scrubbed message of our own.
+    """
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+    except UnicodeError:
+        raise DatabaseError("the database URL is not valid UTF-8") from None
     except psycopg.Error as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseError(f"cannot read the database at {redact(url)}: {detail}") from None
+        detail = scrub(_first_line(exc), url)
+        raise DatabaseError(f"malformed database URL or conninfo string: {detail}") from None
+    conn = psycopg.connect(url, connect_timeout=10, autocommit=False)
+    try:
+        conn.read_only = True
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        yield conn
+    finally:
+        conn.close()  # closing discards the open transaction: nothing is ever committed
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def redact(url: str) -> str:
@@ -148,6 +185,85 @@ def redact(url: str) -> str:
     port = f":{params['port']}" if params.get("port") else ""
     user = f"{params['user']}@" if params.get("user") else ""
     return f"postgresql://{user}{host}{port}/{params.get('dbname', '')}"
+
+
+# libpq parameters whose values are secrets.
+SECRET_KEYS = (
+    "password",
+    "sslpassword",
+    "scram_client_key",
+    "scram_server_key",
+    "oauth_client_secret",
+)
+_SECRET_KEY = "|".join(SECRET_KEYS)
+_URL_SCHEME = re.compile(r"\s*postgres(?:ql)?://", re.IGNORECASE)
+_URL_QUERY_SECRET = re.compile(rf"[?&](?:{_SECRET_KEY})=([^&]*)")
+_CONNINFO_SECRET = re.compile(rf"(?:^|\s)(?:{_SECRET_KEY})\s*=\s*")
+_QUOTED = re.compile(r'"([^"\n]*)"')
+_MIN_FREE_TEXT_SECRET = 4  # shorter secrets are only scrubbed where libpq quotes its input
+
+
+def scrub(message: str, url: str) -> str:
+    """`message` (a libpq or server error) without any secret of `url`, a URL or a conninfo
+    string, even a malformed one. libpq quotes the input it echoes — a token, the tail of a
+    value, the whole URL — so every quoted fragment that lies within a secret is masked too."""
+    secrets = _secrets(url)
+    for secret in sorted({url, url.strip(), *secrets}, key=len, reverse=True):
+        if len(secret) >= _MIN_FREE_TEXT_SECRET:
+            message = message.replace(secret, "***")
+
+    def mask(match: re.Match[str]) -> str:
+        fragment = match.group(1)
+        return '"***"' if fragment and any(fragment in s for s in secrets) else match.group(0)
+
+    return _QUOTED.sub(mask, message)
+
+
+def _secrets(url: str) -> set[str]:
+    """Every string that may be a secret of `url`: the secret values libpq parses, and — read
+    from the raw text, as malformed input cannot be parsed — the password region of a URL's
+    user info and query, or of a conninfo string up to the next keyword, percent-decoded and
+    not."""
+    from urllib.parse import unquote
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    found: set[str] = set()
+    try:
+        params = conninfo_to_dict(url)
+    except Exception:
+        params = {}
+    found.update(str(params[key]) for key in SECRET_KEYS if params.get(key))
+    if scheme := _URL_SCHEME.match(url):
+        rest = url[scheme.end() :]
+        userinfo = rest[: rest.rfind("@")] if "@" in rest else ""
+        if ":" in userinfo:
+            found.add(userinfo.split(":", 1)[1])
+        found.update(m.group(1) for m in _URL_QUERY_SECRET.finditer(rest))
+    else:
+        found.update(_conninfo_values(url))
+    found |= {unquote(s) for s in found}
+    found |= {s.strip("'") for s in found}
+    return {s for s in found if s}
+
+
+def _conninfo_values(conninfo: str) -> Iterator[str]:
+    """The raw text after each secret keyword of a conninfo string, up to the next keyword:
+    `password=S3cr3t PW dbname=x` yields `S3cr3t PW`, all of which a malformed string echoes."""
+    next_keyword = _keyword_pattern()
+    for match in _CONNINFO_SECRET.finditer(conninfo):
+        rest = conninfo[match.end() :]
+        following = next_keyword.search(rest)
+        yield (rest[: following.start()] if following else rest).strip()
+
+
+@cache
+def _keyword_pattern() -> re.Pattern[str]:
+    """Where the next `keyword=` of a conninfo string starts, for every keyword libpq knows."""
+    from psycopg import pq
+
+    keywords = (re.escape(o.keyword.decode()) for o in pq.Conninfo.get_defaults())
+    return re.compile(rf"\s(?:{'|'.join(keywords)})\s*=")
 
 
 def _read(conn: Any, schemas: tuple[str, ...]) -> Catalog:

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tenantlint.cli import main
 from tenantlint.engine import load_project
@@ -274,10 +276,122 @@ def test_compare_migrations_reports_drift() -> None:
     }
 
 
-def test_unreachable_database_is_one_line_without_password() -> None:
-    result = CliRunner().invoke(
-        main, ["db-audit", "--database-url", "postgresql://app:s3cr3t-pw@127.0.0.1:1/nope"]
-    )
+# Each way a database URL or conninfo string reaches an error message, with the secret parts
+# that must never be printed and a word that keeps the message useful.
+LEAKY_URLS = {
+    "percent-encoding": (
+        "postgresql://u:S3cr3t%PW@127.0.0.1:5432/db",
+        ("S3cr3t",),
+        "invalid percent-encoded token",
+    ),
+    "ipv6": ("postgresql://u:S3cr3tPW@[::1/db", ("S3cr3t",), "IPv6 host address"),
+    "conninfo-tail": (
+        "host=127.0.0.1 password=S3cr3t T4il9 dbname=test",
+        ("S3cr3t", "T4il9"),
+        "connection info string",
+    ),
+    "conninfo-tail-as-option": (
+        "host=127.0.0.1 password=S3cr3t T4il9=x",
+        ("S3cr3t", "T4il9"),
+        "invalid connection option",
+    ),
+    "conninfo-unreachable": (
+        "host=127.0.0.1 port=1 user=app password=S3cr3tPW dbname=x",
+        ("S3cr3t",),
+        "Connection refused",
+    ),
+    "regex-metacharacters": (
+        "postgresql://u:a.b*c+(d)[e]$^|?%zz@127.0.0.1:1/db",
+        ("a.b*c+(d)[e]$^|?",),
+        "invalid percent-encoded token",
+    ),
+    "regex-metacharacters-unreachable": (
+        r"host=127.0.0.1 port=1 password='p.*+?(x)[y]$^|\\' dbname=x",
+        ("p.*+?(x)[y]$^|",),
+        "Connection refused",
+    ),
+    "query-password": (
+        "postgresql://u@127.0.0.1:1/db?password=S3cr3t%QQ",
+        ("S3cr3t",),
+        "invalid percent-encoded token",
+    ),
+    "unreachable": (
+        "postgresql://app:s3cr3t-pw@127.0.0.1:1/nope",
+        ("s3cr3t-pw",),
+        "Connection refused",
+    ),
+}
+
+
+def _assert_one_clean_line(result: Any, secrets: tuple[str, ...], useful: str) -> None:
     assert result.exit_code == 2
-    assert "s3cr3t-pw" not in result.output
-    assert result.output.count("\n") == 1 and "cannot read the database" in result.output
+    for secret in secrets:
+        assert secret not in result.stdout and secret not in result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("tenantlint: error: ")
+    assert useful in result.stderr
+
+
+@pytest.mark.parametrize("form", sorted(LEAKY_URLS))
+def test_database_errors_never_print_a_secret(form: str) -> None:
+    url, secrets, useful = LEAKY_URLS[form]
+    result = CliRunner().invoke(main, ["db-audit", "--database-url", url])
+    _assert_one_clean_line(result, secrets, useful)
+
+
+@pytest.mark.parametrize("form", ["percent-encoding", "ipv6", "conninfo-tail"])
+def test_database_url_from_the_environment_is_scrubbed_too(form: str) -> None:
+    url, secrets, useful = LEAKY_URLS[form]
+    result = CliRunner().invoke(main, ["db-audit"], env={"DATABASE_URL": url})
+    _assert_one_clean_line(result, secrets, useful)
+
+
+def test_verbose_does_not_print_the_secret_either() -> None:
+    url, secrets, useful = LEAKY_URLS["ipv6"]
+    result = CliRunner().invoke(main, ["db-audit", "--verbose", "--database-url", url])
+    _assert_one_clean_line(result, secrets, useful)
+
+
+def test_a_url_that_is_not_utf8_is_one_line() -> None:
+    url = "postgresql://u:S3cr3t\udcffPW@127.0.0.1:1/db"  # undecodable argv byte
+    result = CliRunner().invoke(main, ["db-audit", "--database-url", url])
+    _assert_one_clean_line(result, ("S3cr3t",), "not valid UTF-8")
+
+
+@settings(max_examples=200)
+@given(
+    password=st.text(
+        alphabet=st.sampled_from([*"aZ9%@:/?#&=[]\\'\" .*+()$^|{}", "\t", "é"]), min_size=4
+    ),
+    form=st.sampled_from(
+        [
+            "postgresql://app:{}@127.0.0.1:1/db",
+            "postgresql://app:{}@[::1/db",
+            "postgresql://app@127.0.0.1:1/db?password={}",
+            "host=127.0.0.1 port=1 password={} dbname=db",
+            "host=127.0.0.1 port=1 password='{}' dbname=db",
+        ]
+    ),
+)
+def test_no_password_reaches_the_message(password: str, form: str) -> None:
+    from tenantlint.dbaudit import read_catalog
+    from tenantlint.errors import DatabaseError
+
+    with pytest.raises(DatabaseError) as raised:
+        read_catalog(form.format(password))
+    message = str(raised.value)
+    assert password not in message and "\n" not in message
+
+
+@needs_db
+def test_the_audit_connection_cannot_write() -> None:
+    from tenantlint.dbaudit import connect
+
+    assert URL
+    with connect(URL) as conn:
+        assert conn.execute("SHOW transaction_read_only").fetchone() == ("on",)
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction, match="read-only transaction"):
+            conn.execute("CREATE TABLE tenantlint_audit_must_not_write ()")
+    with psycopg.connect(URL) as check:
+        row = check.execute("SELECT to_regclass('tenantlint_audit_must_not_write')").fetchone()
+    assert row == (None,)
