@@ -20,6 +20,29 @@ Severity = Literal["error", "warning", "info"]
 CONFIG_FILES = ("tenantlint.toml", ".tenantlint.toml", "pyproject.toml")
 
 
+# Tests, e2e suites, seeds, fixtures and scripts: not the product, and cross-tenant on purpose.
+NON_PRODUCT_CODE = (
+    "**/test/**",
+    "**/tests/**",
+    "**/__tests__/**",
+    "**/*.test.*",
+    "**/*.spec.*",
+    "**/test_*.py",
+    "**/*_test.py",
+    "**/conftest.py",
+    "**/e2e/**",
+    "**/cypress/**",
+    "**/playwright/**",
+    "**/seed/**",
+    "**/seeds/**",
+    "**/seeders/**",
+    "**/seed.*",
+    "**/fixtures/**",
+    "**/__fixtures__/**",
+    "**/scripts/**",
+)
+
+
 class Config(BaseModel):
     """Every key of SPEC's configuration table (kebab-case in TOML)."""
 
@@ -47,6 +70,8 @@ class Config(BaseModel):
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     per_file_ignores: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # code that is cross-tenant on purpose (PRECISION 7, 17): the code rules skip it; `[]` lints it
+    non_product_code: tuple[str, ...] = NON_PRODUCT_CODE
     severity: dict[str, Severity] = Field(default_factory=dict)
 
     def parsing_key(self) -> str:

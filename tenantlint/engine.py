@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,9 +109,12 @@ def run(
     result.unverified += [
         u for f in files.values() for u in f.unverified if in_targets(u.loc.path, targets)
     ]
+    product = _product_code(cfg)
+    raw = [f for f in raw if product(f.rule, f.path)]
+    result.unverified = [u for u in result.unverified if product(u.kind, u.loc.path)]
 
     kept = _apply_per_file_ignores(raw, cfg, registry)
-    kept = _apply_suppressions(kept, result, registry, targets)
+    kept = _apply_suppressions(kept, result, registry, targets, product)
     kept = [_with_severity(f, cfg) for f in kept]
     kept = _fingerprinted(sorted(kept, key=Finding.sort_key))
     for f in kept:
@@ -148,6 +151,17 @@ def _enabled(
     )
 
 
+_CODE_RULES = ("TL3", "TL4", "TL5")
+
+
+def _product_code(cfg: Config) -> Callable[[str, str], bool]:
+    """Whether a code rule's finding at a path stands: the code rules skip `non-product-code`."""
+    if not cfg.non_product_code:
+        return lambda code, path: True
+    spec = globspec(cfg.non_product_code)
+    return lambda code, path: not (code.startswith(_CODE_RULES) and spec.match_file(path))
+
+
 def _apply_per_file_ignores(
     findings: list[Finding], cfg: Config, registry: Registry
 ) -> list[Finding]:
@@ -165,8 +179,14 @@ def _apply_per_file_ignores(
 
 
 def _apply_suppressions(
-    findings: list[Finding], result: RunResult, registry: Registry, targets: list[str] | None
+    findings: list[Finding],
+    result: RunResult,
+    registry: Registry,
+    targets: list[str] | None,
+    product: Callable[[str, str], bool],
 ) -> list[Finding]:
+    """Suppressed findings aside; TL003 for malformed directives, TL002 for unused ones (a code
+    rule's suppression in code the code rules skip is not unused: the rule did not run there)."""
     by_path: dict[str, list[Directive]] = {}
     meta: list[Finding] = []
     for path, facts in result.tmap.files.items():
@@ -185,9 +205,13 @@ def _apply_suppressions(
             result.suppressed.append(Suppressed(f, d.reason))
     if "TL002" in result.enabled:
         unused_rule = registry.rules["TL002"]()
-        for directives in by_path.values():
+        for path, directives in by_path.items():
             for d in directives:
-                unused = [c for c in d.codes if c not in d.used and c in result.enabled]
+                unused = [
+                    c
+                    for c in d.codes
+                    if c not in d.used and c in result.enabled and product(c, path)
+                ]
                 if unused:
                     meta.append(
                         unused_rule.finding(d.loc, f"unused suppression for {', '.join(unused)}")

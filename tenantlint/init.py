@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tenantlint.collect import collect
-from tenantlint.config import Config, find_config_file, load_config
+from tenantlint.config import NON_PRODUCT_CODE, Config, find_config_file, load_config
 from tenantlint.discovery import discover, find_root, globspec
 from tenantlint.errors import UserError
 from tenantlint.facts import Entity, FieldFact, FileFacts
@@ -54,7 +54,7 @@ class Detection:
     tenant_resolvers: list[str] = field(default_factory=list)
     scope_helpers: list[str] = field(default_factory=list)
     global_candidates: list[str] = field(default_factory=list)  # suggested, never enabled
-    cross_tenant_globs: list[str] = field(default_factory=list)  # suggested, never enabled
+    cross_tenant_globs: list[str] = field(default_factory=list)  # non-product code it holds
     notes: list[str] = field(default_factory=list)
 
 
@@ -219,31 +219,16 @@ def _detect_functions(found: Detection, root: Path, rels: list[str]) -> None:
     )
 
 
-# Code that is cross-tenant on purpose in most projects (PRECISION #7): tests, e2e suites, seeds.
-CROSS_TENANT_GLOBS = (
-    "**/e2e/**",
-    "**/tests/**",
-    "**/__tests__/**",
-    "**/*.spec.*",
-    "**/*.test.*",
-    "**/test_*.py",
-    "**/seed/**",
-    "**/seed.*",
-)
-CODE_RULES = ("TL3", "TL4", "TL5")
-
-
 def _detect_cross_tenant_code(found: Detection, rels: list[str]) -> None:
-    """Test and seed code found in the project: suggested for `per-file-ignores` of the code
-    rules, commented out (a name is a hint, not evidence)."""
+    """Test, seed and script code found in the project, which the code rules skip by default
+    (`non-product-code`): said, so that nobody wonders where its findings went."""
     code = [r for r in rels if r.endswith(_CODE_SUFFIXES)]
-    counts = {g: sum(map(globspec([g]).match_file, code)) for g in CROSS_TENANT_GLOBS}
+    counts = {g: sum(map(globspec([g]).match_file, code)) for g in NON_PRODUCT_CODE}
     found.cross_tenant_globs = [g for g, n in counts.items() if n]
     if found.cross_tenant_globs:
         found.notes.append(
-            "test and seed code: "
+            "test, seed and script code, not linted by the code rules (non-product-code): "
             + ", ".join(f"{g} ({counts[g]} files)" for g in found.cross_tenant_globs)
-            + " (per-file-ignores left commented out: confirm)"
         )
 
 
@@ -266,11 +251,6 @@ def render_toml(found: Detection, table: bool) -> str:
         names = ", ".join(json.dumps(n) for n in found.global_candidates)
         lines.append("# candidates: no tenant column and no link to a tenant table; confirm each:")
         lines.append(f"# global-models = [{names}]")
-    if found.cross_tenant_globs:
-        codes = ", ".join(json.dumps(c) for c in CODE_RULES)
-        pairs = ", ".join(f"{json.dumps(g)} = [{codes}]" for g in found.cross_tenant_globs)
-        lines.append("# test and seed code is cross-tenant on purpose; confirm, then uncomment:")
-        lines.append(f"# per-file-ignores = {{ {pairs} }}")
     return "\n".join(lines) + "\n"
 
 

@@ -134,8 +134,8 @@ def test_detects_prisma_project_and_appends_to_pyproject(prisma_app: Path) -> No
     assert "tenant root: Organization" in res.output
     # User links to no tenant table: suggested as global, commented out, never enabled
     assert '# global-models = ["User"]' in text and cfg.global_models == ()
-    assert '# per-file-ignores = { "**/*.test.*" = ["TL3", "TL4", "TL5"] }' in text
-    assert cfg.per_file_ignores == {}
+    assert "not linted by the code rules (non-product-code): **/*.test.* (1 files)" in res.output
+    assert "per-file-ignores" not in text and cfg.per_file_ignores == {}
     assert "withOrg — they write a session setting" in res.output
     assert find_config_file(prisma_app) == prisma_app / "pyproject.toml"
 

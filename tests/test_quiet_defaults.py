@@ -98,3 +98,27 @@ def test_quiet_defaults_both_ways(tmp_path: Path) -> None:
     assert actual_findings(data) == expected_markers(root)
     (tl001,) = [f for f in data["findings"] if f["rule"] == "TL001"]
     assert tl001["message"].endswith("(and 2 more parse errors in this file)")
+
+
+def test_code_rules_skip_non_product_code_unless_asked(tmp_path: Path) -> None:
+    query = "def purge(session):\n    session.query(Note).filter(Note.id == 1).delete()\n"
+    files = {
+        "app/models.py": MODELS,
+        "app/jobs.py": "from app.models import Note\n\n\n" + query,
+        "tests/test_jobs.py": "from app.models import Note\n\n\n" + query,
+        "scripts/backfill.py": "from app.models import Note\n\n\n" + query,
+        "app/e2e/flows.py": "from app.models import Note\n\n\n" + query,
+    }
+    root = write_project(tmp_path / "default", {"tenantlint.toml": CONFIG, **files})
+    _, data = run_check(root, "--select", "TL3")
+    assert actual_findings(data) == {("app/jobs.py", 5, "TL301")}
+    everything = write_project(
+        tmp_path / "all", {"tenantlint.toml": CONFIG + "non-product-code = []\n", **files}
+    )
+    _, data = run_check(everything, "--select", "TL3")
+    assert {f["path"] for f in data["findings"]} == {
+        "app/jobs.py",
+        "tests/test_jobs.py",
+        "scripts/backfill.py",
+        "app/e2e/flows.py",
+    }
