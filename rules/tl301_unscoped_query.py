@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tenantlint.facts import Unverified
+from tenantlint.facts import QuerySite, Unverified
 from tenantlint.rule import Finding, Rule
-from tenantlint.tenancy import TenancyMap
+from tenantlint.tenancy import EntityInfo, TenancyMap
 
 from ._code_evidence import capability_lookup, pins_tenant, user_scoped
 from ._examples import with_files
@@ -54,15 +54,20 @@ class UnscopedQuery(Rule):
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding | Unverified]:
         for facts in tmap.iter_files():
+            handlers = {h.name for h in facts.handlers}
             for q in facts.queries:
                 if q.action not in ("read", "update", "delete"):
                     continue
                 info = tmap.entity(q.model)
-                if info is None or info.classification != "scoped" or q.rls_scoped or q.guarded_by:
+                if info is None or info.classification not in ("scoped", "via-parent"):
+                    continue
+                if q.rls_scoped or q.guarded_by:
                     continue
                 if pins_tenant(tmap, info, q.where) or capability_lookup(tmap, info, q.where):
                     continue
-                if q.pass_through:
+                if info.classification == "via-parent":
+                    yield from self._child(info, q, q.function in handlers)
+                elif q.pass_through:
                     yield self.unverified(
                         q.loc, "forwards its caller's criteria: scoped at the call sites"
                     )
@@ -78,3 +83,18 @@ class UnscopedQuery(Rule):
                         q.loc,
                         f"{q.operation} on tenant-scoped '{info.name}' with {what}: any tenant's rows match",
                     )
+
+    def _child(
+        self, info: EntityInfo, q: QuerySite, in_handler: bool
+    ) -> Iterator[Finding | Unverified]:
+        """A model scoped through its parent (PRECISION 16): a finding in a request handler that
+        reads it without the parent's tenant; elsewhere its callers decide (unverified)."""
+        parent = f"scoped via its parent '{info.parent}'"
+        if not in_handler or q.pass_through or (q.where is not None and q.where.unknown):
+            yield self.unverified(q.loc, f"{parent}: the parent's tenant is checked by its callers")
+            return
+        yield self.finding(
+            q.loc,
+            f"{q.operation} on '{info.name}' ({parent}) in a request handler with no filter on "
+            "the parent's tenant: any tenant's rows match",
+        )

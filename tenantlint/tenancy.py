@@ -15,7 +15,8 @@ from tenantlint.config import Config
 from tenantlint.facts import Entity, FieldFact, FileFacts, IndexFact
 from tenantlint.replay import TableState, expand_helpers, replay
 
-Classification = Literal["root", "scoped", "global", "unscoped"]
+Classification = Literal["root", "scoped", "via-parent", "global", "unscoped"]
+_PARENT_DEPTH = 5  # `Ping → Check → Project`: how many links a child may be from its tenant
 
 
 @dataclass
@@ -29,6 +30,8 @@ class EntityInfo:
     tenant_field: FieldFact | None
     sql: TableState | None = None  # the replayed migrations' (or live catalog's) view of it
     sources: list[Entity] = field(default_factory=list)
+    # via-parent: the relation field whose required foreign key leads to the tenant-scoped parent
+    parent: str | None = None
 
     @property
     def name(self) -> str:
@@ -71,6 +74,7 @@ class TenancyMap:
         for info in self.entities:
             for key in (info.name, info.table, _lower_first(info.name)):
                 self._index.setdefault(key, info)
+        self._classify_children()
         self.rls_in_use = self._rls_in_use()
         # the SQL dialect of the project, from its Prisma datasource (None: PostgreSQL)
         self.sql_dialect = next(
@@ -154,6 +158,34 @@ class TenancyMap:
         if names & set(self.config.global_models):
             return "global"
         return "scoped" if tenant is not None else "unscoped"
+
+    def _classify_children(self) -> None:
+        """Models with no tenant column whose required foreign key leads to a tenant-scoped
+        model (`InvoiceLine → Invoice.teamId`) are scoped via that parent, transitively."""
+        for _ in range(_PARENT_DEPTH):
+            found = [
+                (info, parent)
+                for info in self.entities
+                if info.classification == "unscoped"
+                and (parent := self._required_parent(info)) is not None
+            ]
+            for info, parent in found:
+                info.classification, info.parent = "via-parent", parent
+            if not found:
+                return
+
+    def _required_parent(self, info: EntityInfo) -> str | None:
+        for f in info.fields:
+            rel = f.relation
+            target = self.entity(rel.target) if rel is not None else None
+            if rel is None or target is None or target is info:
+                continue
+            if target.classification not in ("scoped", "via-parent"):
+                continue
+            columns = [info.field(c) for c in rel.fields or (f.column,)]
+            if columns and all(c is not None and not c.optional for c in columns):
+                return f.name
+        return None
 
     def _rls_in_use(self) -> bool:
         if self.config.rls != "auto":

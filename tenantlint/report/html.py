@@ -27,6 +27,7 @@ td code { word-break: break-all; }
 .tag { display: inline-block; border-radius: 3px; padding: 0 5px; font-size: 12px; font-weight: 600; }
 .c-scoped { background:#e3f1e8; color: var(--ok); } .c-root { background:#e4edf7; color: var(--info); }
 .c-global { background:#eee; color:#444; } .c-unscoped { background:#fbe5e1; color: var(--bad); }
+.c-via-parent { background:#eef3e3; color: var(--ok); }
 .yes { color: var(--ok); font-weight: 600; } .no { color: var(--bad); font-weight: 600; }
 .na { color: var(--muted); }
 .sev-error { color: var(--bad); } .sev-warning { color: var(--warn); } .sev-info { color: var(--info); }
@@ -227,7 +228,8 @@ def _models(entities: list[EntityRow]) -> str:
         + (f' <span class="muted">({escape(e.table)})</span>' if e.table != e.name else "")
         + f'<br><code class="muted">{escape(e.path)}:{e.line}</code></td>'
         f"<td>{escape(', '.join(e.sources))}</td>"
-        f'<td><span class="tag c-{e.classification}">{e.classification}</span></td>'
+        f'<td><span class="tag c-{e.classification}">{e.classification}</span>'
+        f"{escape(f' through {e.parent}') if e.parent else ''}</td>"
         f"<td>{_tenant_cell(e)}</td><td>{_uniques_cell(e)}</td>"
         f"<td>{_yn(e.tenant_indexed) if e.tenant_column else _yn(None)}</td>"
         f"<td>{_yn(e.rls.enabled if e.rls else None)}</td><td>{_yn(e.rls.forced if e.rls else None)}</td>"

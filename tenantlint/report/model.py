@@ -88,7 +88,8 @@ class EntityRow(_Model):
     name: str
     table: str
     sources: list[str]  # prisma, sqlalchemy, django, sql, db …
-    classification: Literal["root", "scoped", "global", "unscoped"]
+    classification: Literal["root", "scoped", "via-parent", "global", "unscoped"]
+    parent: str | None = None  # via-parent: the relation that leads to the tenant-scoped parent
     tenant_column: str | None
     tenant_nullable: bool
     uniques: list[UniqueInfo]
@@ -209,7 +210,7 @@ def build(result: RunResult) -> AuditReport:
 
 
 def _entity_order(info: EntityInfo) -> tuple[int, str]:
-    rank = {"unscoped": 0, "scoped": 1, "root": 2, "global": 3}
+    rank = {"unscoped": 0, "scoped": 1, "via-parent": 2, "root": 3, "global": 4}
     return rank[info.classification], info.name.lower()
 
 
@@ -234,6 +235,7 @@ def _entity_row(info: EntityInfo, tmap: TenancyMap) -> EntityRow:
         table=info.table,
         sources=sorted({e.source for e in info.sources} | ({"sql"} if info.sql else set())),
         classification=info.classification,
+        parent=info.parent,
         tenant_column=tenant_col,
         tenant_nullable=bool(tenant and tenant.optional),
         uniques=list(uniques.values()),

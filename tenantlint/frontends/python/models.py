@@ -260,7 +260,7 @@ class ModelExtractor(ModuleReader):
             unique=is_true(kwarg(call, "unique")),
             indexed=is_true(kwarg(call, "index")),
             generated_unique_default=self._generated(call),
-            relation=None,  # the FK column carries the tenant; relations are not modelled here
+            relation=fk,
             loc=self.src.loc(node),
         )
 
