@@ -13,13 +13,16 @@ class MissingTenantColumn(Rule):
     name = "missing-tenant-column"
     severity = "error"
     summary = (
-        "A model or table that is neither tenant-scoped, declared global, nor the tenant root."
+        "A model or table that is neither tenant-scoped, scoped via its parent, declared global, "
+        "nor the tenant root."
     )
     rationale = (
         "Every table in a multi-tenant database either belongs to one tenant (and carries the "
         "tenant column every query and policy filters on) or is shared on purpose. A table that is "
         "neither is where rows of different tenants end up side by side with nothing to tell them "
-        "apart. Add the tenant column, or list the table in `global-models` to say it is shared."
+        "apart. Add the tenant column, or list the table in `global-models` to say it is shared. "
+        "A table whose required foreign key leads to a tenant-scoped table (`InvoiceLine → "
+        "Invoice`) is scoped via that parent and not reported; its queries are checked instead."
     )
     bad = {
         "prisma/schema.prisma": (
