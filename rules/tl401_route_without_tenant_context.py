@@ -58,6 +58,8 @@ class RouteWithoutTenantContext(Rule):
             for h in facts.handlers:
                 if h.tenant_context is not None:
                     continue
+                if any(tmap.provides_context(r) for r in h.context_refs):
+                    continue  # a decorator, permission class or dependency resolves it
                 scoped = sorted(
                     {
                         info.name

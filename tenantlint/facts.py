@@ -263,6 +263,9 @@ class Handler(Fact):
     models: tuple[str, ...] = ()  # models it queries, directly or via same-module functions
     raw_sql: bool = False  # it runs raw SQL, directly or via same-module functions
     auth_hint: str | None = None  # an authentication-like call that is not a configured resolver
+    # what wraps it, as dotted names through the imports (decorators, DRF `permission_classes`,
+    # FastAPI `Depends(…)`): the map resolves them to other modules' `context_providers`
+    context_refs: tuple[str, ...] = ()
 
 
 class RequestTenant(Fact):
@@ -330,6 +333,9 @@ class FileFacts(Fact):
     fallbacks: tuple[TenantFallback, ...] = ()
     unverified: tuple[Unverified, ...] = ()
     sql_templates: tuple[SqlTemplate, ...] = ()
+    # dotted names of this module's functions and classes that establish the tenant context (a
+    # decorator or permission class that checks membership or calls a resolver): PRECISION 12
+    context_providers: tuple[str, ...] = ()
     datasource_provider: str | None = None  # Prisma datasource `provider` (sql dialect hint)
     extra: dict[str, str] = Field(default_factory=dict)
 
@@ -346,6 +352,7 @@ CONTEXT_FIELDS = frozenset(
         "migration_key",
         "sql_ops",
         "sql_templates",
+        "context_providers",
         "settings",
         "guard_defined",
         "guard_targets",

@@ -75,6 +75,7 @@ class TenancyMap:
             for key in (info.name, info.table, _lower_first(info.name)):
                 self._index.setdefault(key, info)
         self._classify_children()
+        self._providers: dict[str, list[str]] | None = None
         self.rls_in_use = self._rls_in_use()
         # the SQL dialect of the project, from its Prisma datasource (None: PostgreSQL)
         self.sql_dialect = next(
@@ -92,6 +93,22 @@ class TenancyMap:
     def is_tenant_scoped(self, ref: str) -> bool:
         info = self.entity(ref)
         return info is not None and info.classification == "scoped"
+
+    def provides_context(self, ref: str) -> bool:
+        """Whether a wrapper a handler names (`plane.app.permissions.allow_permission`) is one
+        of the project's context providers. The import may go through a package that
+        re-exports it (`app/permissions/__init__.py` from `.base`), and the module path may sit
+        under a source folder (`apps/api/plane/…`): matched by name, then by the importing
+        module's path standing, in order, within the provider's."""
+        module, _, name = ref.rpartition(".")
+        if self._providers is None:
+            self._providers = {}
+            for f in self.files.values():
+                for p in f.context_providers:
+                    mod, _, fn = p.rpartition(".")
+                    self._providers.setdefault(fn, []).append(mod)
+        wanted = module.split(".") if module else []
+        return any(_within(wanted, mod.split(".")) for mod in self._providers.get(name, ()))
 
     def is_tenant_field(self, name: str) -> bool:
         return name in self.config.tenant_fields
@@ -195,6 +212,12 @@ class TenancyMap:
         return any(op.kind == "enable_rls" for f in self.files.values() for op in f.sql_ops) or any(
             s.in_wrapper for f in self.files.values() for s in f.settings
         )
+
+
+def _within(wanted: list[str], module: list[str]) -> bool:
+    """`plane.app.permissions` within `apps.api.plane.app.permissions.base`: a contiguous run."""
+    n = len(wanted)
+    return any(module[i : i + n] == wanted for i in range(len(module) - n + 1))
 
 
 def _lower_first(name: str) -> str:

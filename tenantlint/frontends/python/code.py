@@ -14,7 +14,7 @@ import re
 from tenantlint.facts import FlagRead
 from tenantlint.frontends.python.flags import is_tenantish
 from tenantlint.frontends.python.queries import CAPABILITY, Queries
-from tenantlint.frontends.python.util import dotted, last_name, walk
+from tenantlint.frontends.python.util import dotted, elements, last_name, walk
 from tenantlint.frontends.python.walker import ClassCtx, FuncCtx, FunctionNode
 
 _TXN = ("begin", "atomic", "begin_nested", "transaction")
@@ -65,7 +65,13 @@ class CodeVisitor(Queries):
         }
         short = [b.rsplit(".", 1)[-1] for b in bases]
         view = any(b.endswith(_VIEW_BASES) for b in short)
-        self.classes.append(ClassCtx(node.name, bases, set(short), view, "get_queryset" in methods))
+        cls = ClassCtx(node.name, bases, set(short), view, "get_queryset" in methods)
+        for s in node.body:
+            if isinstance(s, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "permission_classes" for t in s.targets
+            ):
+                cls.permission_refs |= {r for e in elements(s.value) if (r := self.ref(e))}
+        self.classes.append(cls)
         self.rescope()
         self.scope_names.add(node.name)
 
@@ -79,8 +85,9 @@ class CodeVisitor(Queries):
         params |= {p.arg for p in (a.vararg, a.kwarg) if p is not None}
         cls = self.classes[-1] if self.classes and not self.funcs else None
         name = f"{cls.name}.{node.name}" if cls else node.name
-        ctx = FuncCtx(name=name, node=node, params=params, cls=cls)
         parent = self.func
+        top = parent.top if parent else (self.classes[0].name if self.classes else node.name)
+        ctx = FuncCtx(name=name, node=node, params=params, top=top, cls=cls)
         ctx.rls = (parent.rls if parent else False) or node.name in self.config.rls_wrappers
         ctx.in_transaction = parent.in_transaction if parent else False
         for d in node.decorator_list:

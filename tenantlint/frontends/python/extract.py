@@ -42,5 +42,6 @@ def extract(
         flags=tuple(code.flags),
         fallbacks=tuple(code.fallbacks),
         sql_templates=tuple(sql_templates(module, migrations.constants)),
+        context_providers=tuple(code.context_providers()),
         extra=migrations.extra,
     )

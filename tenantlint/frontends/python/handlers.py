@@ -9,7 +9,15 @@ import re
 
 from tenantlint.facts import Handler
 from tenantlint.frontends.python.taint import Taint
-from tenantlint.frontends.python.util import kwarg, last_name, literal_str, literal_strs, positional
+from tenantlint.frontends.python.util import (
+    kwarg,
+    last_name,
+    literal_str,
+    literal_strs,
+    module_name,
+    positional,
+    walk,
+)
 from tenantlint.frontends.python.walker import ClassCtx, FuncCtx, FunctionNode
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -81,7 +89,35 @@ class Handlers(Taint):
             name=ctx.name,
             route=route,
             methods=methods,
+            context_refs=tuple(sorted(self._wrappers(node, cls))),
         )
+
+    def _wrappers(self, node: FunctionNode, cls: ClassCtx | None) -> set[str]:
+        """What may establish the tenant around a handler: its decorators, its class's DRF
+        `permission_classes`, and the FastAPI dependencies of its parameters."""
+        refs = {
+            r
+            for d in node.decorator_list
+            if (r := self.ref(d.func if isinstance(d, ast.Call) else d))
+        }
+        refs |= cls.permission_refs if cls is not None else set()
+        a = node.args
+        for part in (
+            *a.defaults,
+            *a.kw_defaults,
+            *(p.annotation for p in (*a.args, *a.kwonlyargs)),
+        ):
+            for n in walk(part) if part is not None else ():
+                if isinstance(n, ast.Call) and last_name(n.func) == "Depends" and n.args:
+                    refs |= {r for r in [self.ref(n.args[0])] if r}
+        return refs
+
+    def context_providers(self) -> list[str]:
+        """This module's functions and classes that check the caller's membership or call a
+        configured resolver or guard, nested functions included (a decorator's wrapper)."""
+        names = set(self.config.tenant_resolvers) | set(self.config.guards)
+        tops = {f.top for f in self.done_funcs if f.membership or f.names & names}
+        return sorted(f"{module_name(self.path)}.{t}" for t in tops)
 
     def finish_handlers(self) -> None:
         """Each handler's models, raw SQL and tenant context, through the same-module functions

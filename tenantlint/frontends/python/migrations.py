@@ -32,6 +32,7 @@ from tenantlint.frontends.python.util import (
     Imports,
     ModuleReader,
     Source,
+    absolute,
     dotted,
     elements,
     is_false,
@@ -419,17 +420,6 @@ class MigrationExtractor(ModuleReader):
             inner = elements(el)  # (sql, params) pairs
             out += self._sql_texts(inner[0] if inner else el)
         return out
-
-
-def absolute(name: str, path: str) -> str:
-    """An imported dotted name with a relative import resolved against the importing file's
-    package (`.rls.enable_rls` in `alembic/versions/a.py` → `alembic.versions.rls.enable_rls`)."""
-    level = len(name) - len(name.lstrip("."))
-    if not level:
-        return name
-    package = path.split("/")[:-1]
-    base = package[: len(package) - (level - 1)] if level > 1 else package
-    return ".".join([*base, name.lstrip(".")])
 
 
 def sql_templates(module: ast.Module, constants: dict[str, ast.expr]) -> list[SqlTemplate]:

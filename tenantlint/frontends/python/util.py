@@ -87,6 +87,22 @@ class ModuleReader:
         self.config = config
 
 
+def absolute(name: str, path: str) -> str:
+    """An imported dotted name with a relative import resolved against the importing file's
+    package (`.rls.enable_rls` in `alembic/versions/a.py` → `alembic.versions.rls.enable_rls`)."""
+    level = len(name) - len(name.lstrip("."))
+    if not level:
+        return name
+    package = path.split("/")[:-1]
+    base = package[: len(package) - (level - 1)] if level > 1 else package
+    return ".".join([*base, name.lstrip(".")])
+
+
+def module_name(path: str) -> str:
+    """The dotted module of a file (`app/api/__init__.py` → `app.api`)."""
+    return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
 def dotted(node: ast.AST | None) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
     parts: list[str] = []

@@ -28,7 +28,9 @@ from tenantlint.frontends.python.util import (
     ModuleReader,
     Source,
     Visitor,
+    absolute,
     dotted,
+    module_name,
     walk,
 )
 
@@ -46,6 +48,7 @@ class ClassCtx:
     names: set[str] = field(default_factory=set)
     view: bool = False
     has_get_queryset: bool = False
+    permission_refs: set[str] = field(default_factory=set)  # its DRF `permission_classes`
 
 
 @dataclass
@@ -53,6 +56,7 @@ class FuncCtx:
     name: str
     node: FunctionNode
     params: set[str]
+    top: str  # the module-level function or class it belongs to
     cls: ClassCtx | None = None
     rls: bool = False
     in_transaction: bool = False
@@ -127,6 +131,15 @@ class Walker(ModuleReader, Visitor):
             self.scope_names = self.classes[-1].names
         else:
             self.scope_names = self.module_names
+
+    def ref(self, node: ast.expr) -> str | None:
+        """The dotted name a Name/Attribute refers to: through the imports, else this module's."""
+        name = dotted(node)
+        if name is None:
+            return None
+        if name.split(".")[0] in self.imports.names:
+            return absolute(self.imports.qualify(node) or name, self.path)
+        return f"{module_name(self.path)}.{name}"
 
     def in_rls(self) -> bool:
         f = self.func
