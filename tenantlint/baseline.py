@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tenantlint.atomic import write_atomic
 from tenantlint.errors import UserError
 from tenantlint.rule import Finding
 
@@ -45,6 +46,6 @@ def save_baseline(path: Path, findings: list[Finding]) -> None:
     text = json.dumps({"version": VERSION, "findings": entries}, indent=2) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text)
     except OSError as exc:
         raise UserError(f"{path}: cannot write baseline: {exc.strerror}") from None

@@ -1,15 +1,21 @@
-"""Command line: `tenantlint check | rules | explain | …`. User errors → one line, exit 2."""
+"""Command line: `tenantlint check | rules | explain | …`. User errors → one line, exit 2;
+SIGINT → exit 130, SIGTERM → exit 143, with the workers stopped and no output half written."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tenantlint import __version__
+from tenantlint.atomic import write_atomic
 from tenantlint.errors import UserError
 
 if TYPE_CHECKING:
@@ -18,6 +24,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # 128 + the signal's number, as shells report it
 FORMATS = ("text", "json", "sarif", "github", "junit", "markdown")  # see tenantlint.reporters
 
 
@@ -28,23 +35,55 @@ def _csv(_ctx: click.Context, _param: click.Parameter, value: str | None) -> lis
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """Write to `output` (atomically enough for CI artefacts) or stdout."""
+    """Write to `output` (all at once: a temporary file renamed, so a CI step reading it, or a
+    run interrupted while writing it, never sees half a report) or stdout."""
     if output is None:
         click.echo(text, nl=False)
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        write_atomic(output, text)
     except OSError as exc:
         raise UserError(f"{output}: cannot write output: {exc.strerror}") from None
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like SIGINT's KeyboardInterrupt, so that the same
+    clean-up runs (workers stopped, temporary files removed) before the exit."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises `Terminated` for the duration (main thread only: elsewhere, as under
+    some test runners, signals cannot be handled)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
 class _Group(click.Group):
-    """Turns user errors into one line and exit 2; internal errors too, unless --verbose."""
+    """Turns user errors into one line and exit 2; internal errors too, unless --verbose;
+    SIGINT and SIGTERM into exit 130 and 143."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _sigterm_raises():
+                return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("tenantlint: interrupted", err=True)
+            ctx.exit(EXIT_SIGINT)
+        except Terminated:
+            click.echo("tenantlint: terminated", err=True)
+            ctx.exit(EXIT_SIGTERM)
         except UserError as exc:
             click.echo(f"tenantlint: error: {exc}", err=True)
             ctx.exit(EXIT_ERROR)
@@ -61,6 +100,14 @@ class _Group(click.Group):
 
 
 VERBOSE = "tenantlint.verbose"
+
+
+_verbose_listing = click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="List the files not analysed, with why; show tracebacks of internal errors.",
+)
 
 
 def _selection_and_output(f: F) -> F:
@@ -118,6 +165,24 @@ def _emit(
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
+def _note_skipped(result: RunResult, verbose: bool, quiet: bool) -> None:
+    """Files that were not analysed, on stderr: each with its reason under --verbose, else a
+    count (the audit report lists them too, among the unverified sites)."""
+    from tenantlint.reporters.escape import printable
+
+    skipped = result.skipped
+    if verbose:
+        for u in skipped:
+            click.echo(
+                f"tenantlint: skipped {printable(u.loc.path)}: {printable(u.reason)}", err=True
+            )
+    elif skipped and not quiet:
+        n = len(skipped)
+        click.echo(
+            f"tenantlint: {n} file{'s' * (n != 1)} not analysed (--verbose lists them)", err=True
+        )
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tenantlint")
 def main() -> None:
@@ -146,7 +211,7 @@ def main() -> None:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the fact cache.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no excerpts or progress.")
-@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
+@_verbose_listing
 def check(
     paths: tuple[Path, ...],
     config_file: Path | None,
@@ -184,6 +249,7 @@ def check(
         use_cache=not no_cache,
         progress=not quiet,
     )
+    _note_skipped(result, verbose, quiet)
     if write_baseline is not None:
         save_baseline(write_baseline, result.findings + result.baselined)
     code = _emit(result, fmt, output, fail_on, statistics=statistics, quiet=quiet)
@@ -241,7 +307,7 @@ def explain(rule: str) -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the fact cache.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
-@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
+@_verbose_listing
 def report(
     path: Path | None,
     output: Path | None,
@@ -273,6 +339,7 @@ def report(
         use_cache=not no_cache,
         progress=not quiet,
     )
+    _note_skipped(result, verbose, quiet)
     write_output(audit.render(result, fmt), output)
     if output is not None and not quiet:
         click.echo(f"tenantlint: wrote {output}", err=True)

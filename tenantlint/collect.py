@@ -3,13 +3,20 @@
 Unreadable or unparsable files become TL001 facts; nothing here raises for a user's file.
 
 The cache is one *pack* per cache key in `.tenantlint_cache/` at the root: a line per file holding
-its stat (mtime, size), the hash of its content and its facts as JSON. The key covers the
-tenantlint version, the installed tenantlint code and `Config.parsing_key()`, so a change to
-any of them starts a fresh pack. A file whose stat is unchanged is a hit without being read; one
-whose stat changed but whose content hash did not is a hit too. All hits are validated in a
-single pydantic-core call with the cyclic GC paused, which is what makes a warm run cheap
-(bench/bench_check.py). The file listing is cached beside it (`project_files`), revalidated by
-the mtimes of the directories walked. Misses are parsed in worker processes (`--jobs`).
+its stat (mtime, ctime, inode, size), the hash of the content its facts were made from and the
+facts as JSON. The key covers the tenantlint version, the installed tenantlint code and
+`Config.parsing_key()`, so a change to any of them starts a fresh pack. A file whose mtime, ctime,
+inode and size are all unchanged is a hit without being read (an edit that restores the mtime,
+`cp -p`, `rsync -t`, `touch -d`, still moves the ctime or the inode); any other file is read and
+is a hit only if its content hash is the entry's. All hits are validated in a single pydantic-core
+call with the cyclic GC paused, which is what makes a warm run cheap (bench/bench_check.py). The
+file listing is cached beside it (`project_files`), revalidated by the stat of the directories
+walked. Misses are parsed in worker processes (`--jobs`), which end with the run: an interrupted
+run (SIGINT, SIGTERM) terminates them before it exits.
+
+A file bigger than `max-file-size` is never read: its facts say it was skipped (an `Unverified`
+of kind `skipped`, listed in the audit report and by `--verbose`). Paths are project paths
+(`discovery.project_path`): printable, with undecodable bytes of a file name escaped.
 """
 
 from __future__ import annotations
@@ -19,11 +26,12 @@ import gc
 import hashlib
 import json
 import os
+import signal
+import stat
 import sys
-import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
@@ -33,9 +41,10 @@ from typing import TYPE_CHECKING
 from pydantic import TypeAdapter, ValidationError
 
 from tenantlint import __version__
-from tenantlint.config import Config
-from tenantlint.discovery import discover
-from tenantlint.facts import CONTEXT_FIELDS, FileFacts, Loc, ParseError
+from tenantlint.atomic import write_atomic
+from tenantlint.config import Config, format_size
+from tenantlint.discovery import discover, os_path
+from tenantlint.facts import CONTEXT_FIELDS, FileFacts, Loc, ParseError, Unverified
 from tenantlint.frontends import frontend_for, load_frontend
 
 if TYPE_CHECKING:
@@ -48,6 +57,7 @@ POOL_THRESHOLD = 64
 # A file modified this recently may change again within the filesystem's mtime granularity:
 # record no stat for it, so the next run confirms it by content hash.
 _RACY_NS = 2_000_000_000
+SKIPPED = "skipped"  # the `Unverified.kind` of a file that was not analysed
 _CACHEDIR_SIGNATURE = "8a477f597d28d172789f06886806bc55"  # bford.info/cachedir
 
 
@@ -75,6 +85,22 @@ def _failed(rel: str, frontend: str, message: str) -> FileFacts:
         path=rel,
         frontend=frontend,
         parse_errors=(ParseError(loc=Loc(path=rel, line=1), message=message),),
+    )
+
+
+def skipped_facts(rel: str, reason: str) -> FileFacts:
+    """The facts of a file that was not analysed, saying why (reported, never silent)."""
+    return FileFacts(
+        path=rel,
+        frontend=frontend_for(rel) or "unknown",
+        unverified=(Unverified(loc=Loc(path=rel, line=1), kind=SKIPPED, reason=reason),),
+    )
+
+
+def _too_big(rel: str, size: int, limit: int) -> FileFacts:
+    return skipped_facts(
+        rel,
+        f"over max-file-size ({format_size(size)} > {format_size(limit)}): not read",
     )
 
 
@@ -110,20 +136,21 @@ def collect(
         cached = pack.load(context_only=partial) if pack else {}
         entries: dict[str, _Entry] = {}
         base = str(root)
+        limit = config.max_file_size
         for rel in rels:
             if context_only is not None and not context_only(rel):
                 continue
-            if rel in cached and (entry := _revalidate(base, rel, cached[rel])) is not None:
+            if rel in cached and (entry := _revalidate(base, rel, cached[rel], limit)) is not None:
                 entries[rel] = entry
         facts = _validate_entries(entries, context_only)
     dirty = entries.keys() != cached.keys() or any(e is not cached[r] for r, e in entries.items())
     misses = [rel for rel in rels if rel not in entries]
     tracker = _Progress(len(misses), progress)
-    for rel, entry, ff in _parse_all(
-        root, misses, config, verbose, jobs or default_jobs(), tracker
-    ):
-        entries[rel], facts[rel] = entry, ff
-        dirty = True
+    parsing = _parse_all(root, misses, config, verbose, jobs or default_jobs(), tracker)
+    with contextlib.closing(parsing):  # an interruption here stops the workers at once
+        for rel, entry, ff in parsing:
+            entries[rel], facts[rel] = entry, ff
+            dirty = True
     if pack is not None and dirty and not partial:
         pack.save(entries, rels)
     return {rel: facts[rel] for rel in rels if rel in facts}
@@ -134,7 +161,8 @@ def project_files(
 ) -> list[str]:
     """`discovery.discover`, answered from the cache when no directory walked last time (nor
     any `.gitignore` in them) has changed: adding, removing or renaming a file changes its
-    directory's mtime. Saves walking and gitignore-matching the whole tree on warm runs."""
+    directory's mtime and ctime. Saves walking and gitignore-matching the whole tree on warm
+    runs."""
     if not use_cache:
         return discover(root, include, exclude)
     raw = "\n".join((__version__, repr(include), repr(exclude), _code_stamp()))
@@ -158,7 +186,7 @@ def project_files(
         ignore: _stamp(base, ignore)
         for rel in dirs
         if os.path.isfile(
-            os.path.join(base, ignore := f"{rel}/.gitignore" if rel else ".gitignore")
+            os.path.join(base, os_path(ignore := f"{rel}/.gitignore" if rel else ".gitignore"))
         )
     }
     if all(stamp[0] for stamp in stamps.values()):  # no directory changed a moment ago
@@ -167,12 +195,13 @@ def project_files(
 
 
 def _stamp(base: str, rel: str) -> list[int]:
-    """[mtime_ns, size] of a directory or file; mtime 0 when too recent to trust; [-1, -1] gone."""
+    """[mtime_ns, ctime_ns, inode, size] of a directory or file; mtime 0 when too recent to
+    trust; [-1] when gone."""
     try:
-        st = os.stat(os.path.join(base, rel))
+        st = os.stat(os.path.join(base, os_path(rel)))
     except OSError:
-        return [-1, -1]
-    return [_trusted_mtime(st.st_mtime_ns), st.st_size]
+        return [-1]
+    return [_trusted_mtime(st), st.st_ctime_ns, st.st_ino, st.st_size]
 
 
 # --- cache ---------------------------------------------------------------------------------
@@ -180,39 +209,70 @@ def _stamp(base: str, rel: str) -> list[int]:
 
 @dataclass
 class _Entry:
-    """One file's line in the pack."""
+    """One file's line in the pack: the stat and the content hash of the bytes its facts were
+    made from (the stat read before those bytes, so a later change always shows)."""
 
     mtime_ns: int  # 0: not trusted, confirm by hash
+    ctime_ns: int
+    ino: int
     size: int
-    digest: str
+    digest: str  # "": the content was not read (unreadable, or over max-file-size)
     context_json: str  # the CONTEXT_FIELDS alone ("" when none): what runs on other files need
     facts_json: str | None  # None: loaded for its context only
 
 
-def _revalidate(root: str, rel: str, cached: _Entry) -> _Entry | None:
-    """The cached entry if the file is unchanged: same stat, or else same content hash."""
-    path = os.path.join(root, rel)  # not pathlib: this runs for every file of a warm run
+def _revalidate(root: str, rel: str, cached: _Entry, limit: int) -> _Entry | None:
+    """The cached entry if the file is unchanged: the same mtime, ctime, inode and size, or else
+    the same content hash."""
+    path = os.path.join(root, os_path(rel))  # not pathlib: this runs for every file of a warm run
     try:
         st = os.stat(path)
-        if cached.mtime_ns and (cached.mtime_ns, cached.size) == (st.st_mtime_ns, st.st_size):
+        if cached.mtime_ns and (cached.mtime_ns, cached.ctime_ns, cached.ino, cached.size) == (
+            st.st_mtime_ns,
+            st.st_ctime_ns,
+            st.st_ino,
+            st.st_size,
+        ):
             return cached
-        with open(path, "rb") as fh:
-            digest = _digest(fh.read())
+        if not cached.digest or st.st_size > limit:
+            return None
+        st, data = _read(path, limit)
     except OSError:
         return None
-    if digest != cached.digest:
+    if data is None or _digest(data) != cached.digest:
         return None
-    return _Entry(
-        _trusted_mtime(st.st_mtime_ns), st.st_size, digest, cached.context_json, cached.facts_json
+    return replace(
+        cached,
+        mtime_ns=_trusted_mtime(st),
+        ctime_ns=st.st_ctime_ns,
+        ino=st.st_ino,
+        size=st.st_size,
     )
+
+
+def _read(path: str, limit: int) -> tuple[os.stat_result, bytes | None]:
+    """The stat and content of a regular file; None for the content when over `limit` (then it
+    is not read). The stat is taken before the content: should the file change while it is
+    read, the next run sees a different stat and checks the hash. Raises OSError."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "not a regular file")
+        if st.st_size > limit:
+            return st, None
+        data = fh.read(limit + 1)
+    return st, (None if len(data) > limit else data)
 
 
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _trusted_mtime(mtime_ns: int) -> int:
-    return 0 if time.time_ns() - mtime_ns < _RACY_NS else mtime_ns
+def _trusted_mtime(st: os.stat_result) -> int:
+    """The mtime, or 0 when it is too recent to be trusted (as git does; a later edit that
+    restores the mtime moves the ctime, which the stat shortcut compares too)."""
+    return 0 if time.time_ns() - st.st_mtime_ns < _RACY_NS else st.st_mtime_ns
 
 
 @cache
@@ -257,12 +317,15 @@ def _validate_entries(
     return out
 
 
-def _entry(mtime_ns: int, size: int, digest: str, facts: FileFacts) -> _Entry:
-    """A cache entry; its context is "" when the file has none beyond its path."""
+def _entry(st: os.stat_result | None, digest: str, facts: FileFacts) -> _Entry:
+    """A cache entry; its context is "" when the file has none beyond its path. No stat: the
+    file could not be read, and its entry is never a hit."""
     has_context = any(getattr(facts, k) for k in CONTEXT_FIELDS - {"path", "frontend"})
     return _Entry(
-        mtime_ns,
-        size,
+        _trusted_mtime(st) if st else 0,
+        st.st_ctime_ns if st else 0,
+        st.st_ino if st else 0,
+        st.st_size if st else -1,
         digest,
         facts.model_dump_json(include=set(CONTEXT_FIELDS), exclude_defaults=True)
         if has_context
@@ -313,7 +376,7 @@ class _Pack:
         kept = [(rel, e) for rel in order if (e := entries.get(rel)) is not None]
         for path, part in ((self.context_path, "context_json"), (self.path, "facts_json")):
             lines = [
-                json.dumps([rel, e.mtime_ns, e.size, e.digest])
+                json.dumps([rel, e.mtime_ns, e.ctime_ns, e.ino, e.size, e.digest])
                 + "\t"
                 + (getattr(e, part) or "")
                 + "\n"
@@ -347,9 +410,11 @@ def _read_lines(path: Path) -> dict[str, _Entry]:
     for line in text.splitlines():
         meta, sep, payload = line.partition("\t")
         try:
-            rel, mtime_ns, size, digest = json.loads(meta)
+            rel, mtime_ns, ctime_ns, ino, size, digest = json.loads(meta)
             if sep and isinstance(rel, str) and isinstance(digest, str):
-                entries[rel] = _Entry(int(mtime_ns), int(size), digest, payload, payload)
+                entries[rel] = _Entry(
+                    int(mtime_ns), int(ctime_ns), int(ino), int(size), digest, payload, payload
+                )
         except (ValueError, TypeError):
             continue
     return entries
@@ -358,18 +423,9 @@ def _read_lines(path: Path) -> dict[str, _Entry]:
 def _write_atomic(path: Path, text: str) -> None:
     """Write a cache file via a temporary file and a rename, so concurrent runs never see half
     of one. A cache that cannot be written is no error (read-only checkout)."""
-    try:
+    with contextlib.suppress(OSError):
         _prepare(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        write_atomic(path, text, private=True)
 
 
 def _prepare(directory: Path) -> None:
@@ -407,7 +463,7 @@ def _collector_paused() -> Iterator[None]:
 
 def _parse_all(
     root: Path, rels: list[str], config: Config, verbose: bool, jobs: int, progress: _Progress
-) -> Iterator[tuple[str, _Entry, FileFacts]]:
+) -> Generator[tuple[str, _Entry, FileFacts], None, None]:
     """Parse the files; in worker processes when there are enough to repay their start-up."""
     if jobs <= 1 or len(rels) < POOL_THRESHOLD:
         for rel in rels:
@@ -415,7 +471,7 @@ def _parse_all(
             progress.step()
     else:
         chunks = _chunks(root, rels, jobs * 16)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context()) as pool:
+        with _workers(jobs) as pool:
             n = len(chunks)
             results = pool.map(_parse_chunk, [root] * n, chunks, [config] * n, [verbose] * n)
             for chunk, entries in zip(chunks, results, strict=True):
@@ -426,17 +482,71 @@ def _parse_all(
     progress.done()
 
 
-def _parse_entry(root: Path, rel: str, config: Config, verbose: bool) -> tuple[_Entry, FileFacts]:
-    """Read, hash and parse one file."""
-    path = root / rel
+@contextlib.contextmanager
+def _workers(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool that never outlives the block: on any exit but a normal one (an error,
+    SIGINT's KeyboardInterrupt, the CLI's SIGTERM exception, a generator closed early) its
+    workers are terminated at once rather than left to finish the queue, or orphaned to keep
+    the run's output pipes open."""
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=_mp_context(),
+        initializer=_worker_init,
+        initargs=(os.getpid(),),
+    )
     try:
-        st = path.stat()
-        data = path.read_bytes()
+        yield pool
+    except BaseException:
+        _terminate(pool)
+        raise
+    pool.shutdown()
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers now: SIGTERM, then SIGKILL for any still alive after a second."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    deadline = time.monotonic() + 1.0
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1.0)
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: leave SIGINT to the parent (it stops the pool), take SIGTERM's default
+    action (the parent's handler would turn it into an exception the pool would report and
+    survive), and on Linux die with the parent even if it is killed outright."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
+
+
+def _parse_entry(root: Path, rel: str, config: Config, verbose: bool) -> tuple[_Entry, FileFacts]:
+    """Read, hash and parse one file; one over `max-file-size` is not read, but skipped."""
+    limit = config.max_file_size
+    try:
+        st, data = _read(os.path.join(root, os_path(rel)), limit)
     except OSError as exc:
         ff = _failed(rel, frontend_for(rel) or "unknown", f"cannot read file: {exc.strerror}")
-        return _entry(0, -1, "", ff), ff
+        return _entry(None, "", ff), ff
+    if data is None:
+        ff = _too_big(rel, max(st.st_size, limit + 1), limit)
+        return _entry(st, "", ff), ff
     ff = parse_bytes(rel, data, config, verbose)
-    return _entry(_trusted_mtime(st.st_mtime_ns), st.st_size, _digest(data), ff), ff
+    return _entry(st, _digest(data), ff), ff
 
 
 def _parse_chunk(root: Path, rels: list[str], config: Config, verbose: bool) -> list[_Entry]:
@@ -449,7 +559,7 @@ def _chunks(root: Path, rels: list[str], n: int) -> list[list[str]]:
     sizes = {}
     for rel in rels:
         try:
-            sizes[rel] = max((root / rel).stat().st_size, 1)
+            sizes[rel] = max(os.stat(os.path.join(root, os_path(rel))).st_size, 1)
         except OSError:
             sizes[rel] = 1
     ordered = sorted(rels, key=lambda r: -sizes[r])

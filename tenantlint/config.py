@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from tenantlint.errors import ConfigError
 
@@ -18,6 +20,45 @@ else:  # pragma: no cover - exercised on 3.10 only
 Severity = Literal["error", "warning", "info"]
 
 CONFIG_FILES = ("tenantlint.toml", ".tenantlint.toml", "pyproject.toml")
+
+# `max-file-size`: bytes, or a number with a unit; kB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.IGNORECASE)
+DEFAULT_MAX_FILE_SIZE = 5 * 1000**2
+
+
+def parse_size(value: object) -> int:
+    """A size in bytes from an integer or a string such as `"5 MB"`, `"512 KiB"`, `"800000"`."""
+    number: float | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and (m := _SIZE.fullmatch(value)):
+        unit = _SIZE_UNITS.get(m[2].lower())
+        number = None if unit is None else float(m[1]) * unit
+    if number is None or number < 1:
+        raise PydanticCustomError(
+            "file_size",
+            "expected a positive size in bytes, or with a unit (kB, MB, GB, KiB, MiB, GiB), got {value}",
+            {"value": repr(value)},
+        )
+    return int(number)
+
+
+def format_size(n: int) -> str:
+    """`5 MB`, `1.5 kB`, `812 bytes` (decimal units, as `max-file-size` reads them)."""
+    for unit, size in (("GB", 1000**3), ("MB", 1000**2), ("kB", 1000)):
+        if n >= size:
+            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} byte{'s' * (n != 1)}"
 
 
 # Tests, e2e suites, seeds, fixtures and scripts: not the product, and cross-tenant on purpose.
@@ -73,6 +114,13 @@ class Config(BaseModel):
     # code that is cross-tenant on purpose (PRECISION 7, 17): the code rules skip it; `[]` lints it
     non_product_code: tuple[str, ...] = NON_PRODUCT_CODE
     severity: dict[str, Severity] = Field(default_factory=dict)
+    # files bigger than this are not read (listed as skipped in the report and by --verbose)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+
+    @field_validator("max_file_size", mode="before")
+    @classmethod
+    def _size(cls, value: object) -> int:
+        return parse_size(value)
 
     def parsing_key(self) -> str:
         """The part of the config that changes what front ends extract (for the fact cache)."""
@@ -87,6 +135,7 @@ class Config(BaseModel):
                 "tenancy_flags",
                 "trusted_tenant_headers",
                 "migrations",
+                "max_file_size",
             }
         )
 
@@ -138,4 +187,5 @@ def config_from_dict(table: dict[str, Any], shown: str = "config", prefix: str =
         key = ".".join(str(p) for p in err["loc"] if not isinstance(p, int))
         if err["type"] == "extra_forbidden":
             raise ConfigError(f"{shown}: unknown key '{prefix}{key}'") from None
-        raise ConfigError(f"{shown}: key '{prefix}{key}': {err['msg'].lower()}") from None
+        msg = err["msg"]
+        raise ConfigError(f"{shown}: key '{prefix}{key}': {msg[:1].lower()}{msg[1:]}") from None

@@ -1,8 +1,16 @@
-"""Project root detection and file discovery (root markers, .gitignore, include/exclude)."""
+"""Project root detection and file discovery (root markers, .gitignore, include/exclude).
+
+Files are named by their *project path*: root-relative, with `/`, and printable as text. A file
+name that is not valid UTF-8 (on POSIX, bytes the file system decoding could only carry as lone
+surrogates) gets each undecodable byte written `\\xHH`, and a real backslash is written `\\\\`,
+so the escaping can be undone: `os_path` gives back the name to open. Every output (text, JSON,
+SARIF, the audit report) and the fact cache use the project path.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -15,6 +23,44 @@ from tenantlint.frontends import frontend_for
 ALWAYS_EXCLUDED = frozenset(
     {"node_modules", ".venv", "venv", "dist", "build", ".git", ".tenantlint_cache", "__pycache__"}
 )
+
+
+_ESCAPED = re.compile(r"\\(?:\\|x([0-9a-f]{2})|u([0-9a-f]{4}))")
+
+
+def project_path(name: str) -> str:
+    """The printable project path of a root-relative OS path (see the module docstring)."""
+    if "\\" not in name:
+        try:
+            name.encode("utf-8")
+            return name
+        except UnicodeEncodeError:
+            pass
+    out = []
+    for ch in name:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= code <= 0xDCFF:  # an undecodable byte (surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF:  # any other lone surrogate (Windows names)
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def os_path(path: str) -> str:
+    """The OS path of a project path: `project_path` undone."""
+    if "\\" not in path:
+        return path
+
+    def plain(m: re.Match[str]) -> str:
+        if m[1]:
+            return chr(0xDC00 + int(m[1], 16))
+        return chr(int(m[2], 16)) if m[2] else "\\"
+
+    return _ESCAPED.sub(plain, path)
 
 
 def find_root(start: Path) -> Path:
@@ -42,7 +88,8 @@ def discover(
     inc = globspec(include) if include else None
     exc = globspec(exclude)
     found: list[str] = []
-    for rel in _walk(root, dirs):
+    for name in _walk(root, dirs):
+        rel = project_path(name)
         if frontend_for(rel) is None or exc.match_file(rel):
             continue
         if inc is None or inc.match_file(rel):
@@ -56,7 +103,7 @@ def _walk(root: Path, dirs: list[str] | None = None) -> Iterator[str]:
     while stack:
         rel_dir, specs = stack.pop()
         if dirs is not None:
-            dirs.append(rel_dir)
+            dirs.append(project_path(rel_dir))
         abs_dir = root / rel_dir if rel_dir else root
         specs = specs + _gitignore(abs_dir, rel_dir)
         try:
@@ -104,7 +151,7 @@ def resolve_targets(root: Path, paths: Iterable[Path]) -> list[str] | None:
         if absolute == root:
             return None
         try:
-            targets.append(absolute.relative_to(root).as_posix())
+            targets.append(project_path(absolute.relative_to(root).as_posix()))
         except ValueError:
             raise PathError(f"{path}: outside the project root {root}") from None
     return targets
@@ -116,4 +163,13 @@ def in_targets(rel: str, targets: list[str] | None) -> bool:
     return any(rel == t or rel.startswith(t + "/") for t in targets)
 
 
-__all__ = ["CONFIG_FILES", "discover", "find_root", "globspec", "in_targets", "resolve_targets"]
+__all__ = [
+    "CONFIG_FILES",
+    "discover",
+    "find_root",
+    "globspec",
+    "in_targets",
+    "os_path",
+    "project_path",
+    "resolve_targets",
+]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tenantlint.collect import collect, project_files
+from tenantlint.collect import SKIPPED, collect, project_files
 from tenantlint.config import Config, find_config_file, load_config
 from tenantlint.discovery import find_root, globspec, in_targets, resolve_targets
 from tenantlint.errors import ConfigError, UserError
@@ -44,6 +44,12 @@ class RunResult:
     suppressed: list[Suppressed] = field(default_factory=list)
     baselined: list[Finding] = field(default_factory=list)
     unverified: list[Unverified] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[Unverified]:
+        """The reported files that were not analysed (too big, or skipped by a front end), with
+        why; they are among `unverified`, of kind `skipped`."""
+        return [u for u in self.unverified if u.kind == SKIPPED]
 
 
 def load_project(paths: Sequence[Path], config_file: Path | None = None) -> Project:

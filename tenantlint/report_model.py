@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from tenantlint import __version__
+from tenantlint.discovery import os_path
 from tenantlint.engine import RunResult
 from tenantlint.registry import load_registry
 from tenantlint.rule import Finding, Rule
@@ -61,7 +62,7 @@ class Report(BaseModel):
 
     def source_line(self, path: str, line: int) -> str | None:
         try:
-            with (self.root / path).open(encoding="utf-8", errors="replace") as fh:
+            with (self.root / os_path(path)).open(encoding="utf-8", errors="replace") as fh:
                 for n, text in enumerate(fh, 1):
                     if n == line:
                         return text.rstrip("\n")

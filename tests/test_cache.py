@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -282,3 +285,109 @@ def test_corrupt_listing_is_ignored(project: Path, monkeypatch: pytest.MonkeyPat
         (cached,) = (project / CACHE_DIR).glob("files-*.json")
         cached.write_text(damaged)
         listing(project, monkeypatch, walked=True)
+
+
+# --- a same-size edit that restores the mtime -------------------------------------------------
+
+
+def _same_size_edit_in_place(target: Path, new: str) -> None:
+    """`cp -p other target`: the bytes and the mtime of another file, written into this one."""
+    other = target.with_name("other.txt")
+    other.write_text(new, encoding="utf-8")
+    os.utime(other, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns))
+    shutil.copy2(other, target)
+    other.unlink()
+
+
+def _same_size_edit_by_rename(target: Path, new: str) -> None:
+    """`rsync -t`: a new file with the old mtime, renamed over the old one (a new inode)."""
+    st = target.stat()
+    tmp = target.with_name(".target.tmp")
+    tmp.write_text(new, encoding="utf-8")
+    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(tmp, target)
+
+
+def _same_size_edit_then_touch_d(target: Path, new: str) -> None:
+    """An editor's save, then `touch -d` back to the old date."""
+    st = target.stat()
+    target.write_text(new, encoding="utf-8")
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [_same_size_edit_in_place, _same_size_edit_by_rename, _same_size_edit_then_touch_d],
+    ids=["cp-p", "rsync-t", "touch-d"],
+)
+def test_same_size_edit_with_the_mtime_restored_is_reparsed(
+    project: Path, parsed: list[str], edit: Callable[[Path, str], None]
+) -> None:
+    age_all(project)  # trusted stats: the shortcut applies
+    run(project)
+    target = project / "prisma/schema/m2.prisma"
+    before = target.stat()
+    time.sleep(0.05)  # past the file system's timestamp granularity, so the ctime can move
+    edit(target, MODEL.format(name="Thing7"))  # same length as "Thing2"
+    after = target.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    parsed.clear()
+    facts = run(project)
+    assert parsed == ["prisma/schema/m2.prisma"]
+    assert [e.name for e in facts["prisma/schema/m2.prisma"].entities] == ["Thing7"]
+    parsed.clear()
+    assert run(project) == facts and parsed == []  # and the new entry serves the next run
+
+
+def test_entry_is_served_only_for_the_content_it_was_made_from(
+    project: Path, parsed: list[str]
+) -> None:
+    """A well-formed entry whose stat no longer matches is checked against the file's content
+    hash: the hash it carries is that of the bytes its facts came from."""
+    age_all(project)
+    run(project)
+    (pack,) = (project / CACHE_DIR).glob("facts-*.jsonl")
+    lines = pack.read_text().splitlines()
+    meta = [json.loads(line.partition("\t")[0]) for line in lines]
+    (m1,) = [i for i, m in enumerate(meta) if m[0] == "prisma/schema/m1.prisma"]
+    (m2,) = [i for i, m in enumerate(meta) if m[0] == "prisma/schema/m2.prisma"]
+    # m1's line with m2's facts and hash, and a stat that does not match m1 (its ctime)
+    wrong = [*meta[m1][:2], meta[m1][2] - 1, *meta[m1][3:5], meta[m2][5]]
+    lines[m1] = json.dumps(wrong) + "\t" + lines[m2].partition("\t")[2]
+    pack.write_text("\n".join(lines) + "\n")
+    parsed.clear()
+    facts = run(project)
+    assert parsed == ["prisma/schema/m1.prisma"]
+    assert [e.name for e in facts["prisma/schema/m1.prisma"].entities] == ["Thing1"]
+
+
+# --- max-file-size ---------------------------------------------------------------------------
+
+
+def test_file_over_max_file_size_is_skipped_and_never_read(
+    project: Path, parsed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = project / "prisma/schema/m4.prisma"
+    big.write_text(MODEL.format(name="Thing4") + "// padding\n" * 50)
+    config = Config(max_file_size=400)
+    reads: list[str] = []
+    real_read = collect_mod._read
+
+    def spy(path: str, limit: int) -> Any:
+        st, data = real_read(path, limit)
+        reads.append(os.path.basename(path) if data is not None else "")
+        return st, data
+
+    monkeypatch.setattr(collect_mod, "_read", spy)
+    age_all(project)
+    for _ in ("cold", "warm"):
+        facts = run(project, config)
+        assert "prisma/schema/m4.prisma" not in parsed and "m4.prisma" not in reads
+        skipped = facts["prisma/schema/m4.prisma"]
+        assert skipped.entities == () and [u.kind for u in skipped.unverified] == ["skipped"]
+        assert "over max-file-size (" in skipped.unverified[0].reason
+    # under the limit again: analysed; over it again, by growing: skipped again
+    big.write_text(MODEL.format(name="Thing4"))
+    assert [e.name for e in run(project, config)["prisma/schema/m4.prisma"].entities] == ["Thing4"]
+    big.write_text(MODEL.format(name="Thing4") + "// padding\n" * 50)
+    assert run(project, config)["prisma/schema/m4.prisma"].unverified[0].kind == "skipped"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,25 @@ def test_path_defaults_to_the_current_directory(
     assert rules_of(invoke("check", "--format", "json")[1]) == [("TL101", 1)]
     monkeypatch.chdir(root)
     assert rules_of(invoke("check", "--format", "json")[1]) == [("TL103", 6), ("TL101", 1)]
+
+
+def test_file_name_that_is_not_utf8_is_analysed_and_shown_escaped(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"tenantlint.toml": 'tenant-fields = ["tenant_id"]\n'})
+    (root / os.fsdecode(b"b\xff.py")).write_text("x = 1\n")
+    (root / os.fsdecode(b"c\xfe.py")).write_text("x = (\n")  # TL001, so the path is shown
+    shown = "c\\xfe.py"
+    for _ in ("cold", "warm"):  # the second run reads the cache written by the first
+        result = CliRunner().invoke(main, ["check", str(root)])
+        assert result.exit_code == 1, result.output
+        assert result.stdout.startswith(f"{shown}:1:5: TL001 [error]")
+        assert "in 2 files" in result.stdout
+    data = json.loads(invoke("check", str(root), "--format", "json")[1])
+    assert [f["path"] for f in data["findings"]] == [shown]
+    sarif = json.loads(invoke("check", str(root), "--format", "sarif")[1])
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "c%FE.py"  # the name's own byte, RFC 3986
+    (pack,) = (root / ".tenantlint_cache").glob("facts-*.jsonl")
+    assert '"c\\\\xfe.py"' in pack.read_text(encoding="utf-8")
+    # the file given by its own name on the command line is reported
+    code, out, _ = invoke("check", str(root / os.fsdecode(b"c\xfe.py")), "--format", "json")
+    assert code == 1 and [f["path"] for f in json.loads(out)["findings"]] == [shown]

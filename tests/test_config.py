@@ -77,3 +77,34 @@ def test_pyproject_key_is_named_with_its_table(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.tenantlint]\nbogus = 1\n")
     with pytest.raises(ConfigError, match=r"unknown key 'tool.tenantlint.bogus'"):
         load_config(tmp_path / "pyproject.toml", "pyproject.toml")
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [
+        ("5000000", 5_000_000),
+        ('"5 MB"', 5_000_000),
+        ('"5MB"', 5_000_000),
+        ('"1.5 mb"', 1_500_000),
+        ('"512 KiB"', 524_288),
+        ('"2 GiB"', 2 * 1024**3),
+        ('"800"', 800),
+    ],
+)
+def test_max_file_size_in_bytes_or_with_a_unit(tmp_path: Path, value: str, size: int) -> None:
+    (tmp_path / "tenantlint.toml").write_text(f"max-file-size = {value}\n")
+    assert load_config(tmp_path / "tenantlint.toml").max_file_size == size
+    assert Config().max_file_size == 5_000_000  # the default: 5 MB
+
+
+@pytest.mark.parametrize("value", ['"5 XB"', '"MB"', "0", "-1", "1.5", "true", '""', "[5]"])
+def test_bad_max_file_size_is_one_line_exit_2(tmp_path: Path, value: str) -> None:
+    (tmp_path / "tenantlint.toml").write_text(f"max-file-size = {value}\n")
+    (tmp_path / "schema.prisma").write_text(MODEL)
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "tenantlint: error: tenantlint.toml: key 'max-file-size': expected a positive size in "
+        "bytes, or with a unit (kB, MB, GB, KiB, MiB, GiB), got "
+    )
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from tenantlint.discovery import discover, find_root
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tenantlint.discovery import discover, find_root, os_path, project_path
 
 
 def touch(root: Path, *rels: str) -> None:
@@ -43,3 +47,26 @@ def test_include_exclude_globs(tmp_path: Path) -> None:
     touch(tmp_path, "a/one.prisma", "b/two.prisma", "b/seed/three.prisma")
     assert discover(tmp_path, include=("b/**",)) == ["b/seed/three.prisma", "b/two.prisma"]
     assert discover(tmp_path, exclude=("**/seed/**",)) == ["a/one.prisma", "b/two.prisma"]
+
+
+# --- file names that are not UTF-8 (or hold a backslash) ------------------------------------
+
+
+def test_undecodable_file_name_gets_a_printable_project_path(tmp_path: Path) -> None:
+    raw = os.fsdecode(b"b\xff.py")  # the name as os.scandir gives it: a lone surrogate
+    (tmp_path / raw).write_text("x = 1\n")
+    (tmp_path / "back\\slash.py").write_text("x = 1\n")
+    found = discover(tmp_path)
+    assert found == ["b\\xff.py", "back\\\\slash.py"]
+    assert all(p.encode("utf-8") for p in found)  # printable: no surrogates left
+    assert [os_path(p) for p in found] == [raw, "back\\slash.py"]
+    assert (tmp_path / os_path("b\\xff.py")).read_text() == "x = 1\n"
+
+
+@given(st.lists(st.sampled_from(["a", "/", "\\", "x", "ff", "é", "\udcff", "\udc80", "\ud800"])))
+def test_project_path_round_trips(parts: list[str]) -> None:
+    name = "".join(parts)
+    shown = project_path(name)
+    shown.encode("utf-8")  # always encodable
+    assert os_path(shown) == name
+    assert project_path("plain/path.py") == "plain/path.py"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -114,3 +115,76 @@ def test_json_validates_against_the_schema_of_the_pydantic_models(root: Path) ->
     doc["findings"][0]["line"] = "seven"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, JsonDocument.model_json_schema())
+
+
+# --- names and paths from the project are escaped for each format ---------------------------
+
+HOSTILE_MODEL = """from sqlalchemy import Column, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Doc(Base):
+    __tablename__ = "docs"
+    id = Column(Integer, primary_key=True)
+    tenant_id = Column(Integer, index=True)
+"""
+HOSTILE_PATH = "app/a\nb #c<img src=x onerror=alert(1)>é\x1b[31m.py"
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    return write_project(
+        tmp_path,
+        {"tenantlint.toml": 'tenant-fields = ["tenant_id"]\n', HOSTILE_PATH: HOSTILE_MODEL},
+    )
+
+
+def test_text_github_and_junit_keep_one_finding_per_line(hostile: Path) -> None:
+    shown = "app/a\\nb #c<img src=x onerror=alert(1)>é\\x1b[31m.py"
+    text = render(hostile, "text").splitlines()
+    assert text[0] == f"{shown}:10:5: TL103 [error] tenant column tenant_id of 'Doc' is nullable"
+    assert len(text) == 4 and "\x1b" not in "".join(text)
+    (line,) = render(hostile, "github").splitlines()
+    assert line.startswith(
+        "::error file=app/a%0Ab #c<img src=x onerror=alert(1)>é\\x1b[31m.py,line=10,"
+    )
+    case = ET.fromstring(render(hostile, "junit")).find("testsuite/testcase")  # valid XML
+    assert case is not None and case.get("name") == f"{shown}:10:5"
+
+
+def test_sarif_uris_are_percent_encoded(hostile: Path) -> None:
+    doc = json.loads(render(hostile, "sarif"))
+    location = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == (
+        "app/a%0Ab%20%23c%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E%C3%A9%1B%5B31m.py"
+    )
+
+
+def test_markdown_shows_names_and_messages_never_as_html(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "tenantlint.toml": 'tenant-fields = ["tenant_id"]\n',
+            "app/x`y|<b>.py": HOSTILE_MODEL.replace('"docs"', '"<img src=x onerror=alert(1)>"'),
+        },
+    )
+    out = render(root, "markdown")
+    row = next(line for line in out.splitlines() if "TL103" in line)
+    assert row == (
+        "| error | `TL103` nullable-tenant-column | ``app/x`y\\|<b>.py:10`` | "
+        "tenant column tenant\\_id of 'Doc' is nullable |"
+    )
+    report = CliRunner().invoke(main, ["report", str(root), "--format", "markdown"]).stdout
+    assert "| Doc (`<img src=x onerror=alert(1)>`) | scoped |" in report  # a code span: literal
+    assert "<" not in re.sub(r"(`+).*?\1", "", report)  # nothing outside code spans is HTML
+
+
+def test_markdown_text_escapes_html_and_markdown() -> None:
+    from tenantlint.reporters.escape import md_code, md_text
+
+    assert md_text("<b>x</b> & *y* [z](http://e) a|b\nc") == (
+        "&lt;b&gt;x&lt;/b&gt; &amp; \\*y\\* \\[z\\](http://e) a\\|b\\\\nc"
+    )
+    assert md_code("a`b") == "``a`b``" and md_code("`x") == "`` `x ``"

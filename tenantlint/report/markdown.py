@@ -1,14 +1,15 @@
-"""The audit report as Markdown: fits a PR comment or a CI job summary (GitHub-flavoured tables)."""
+"""The audit report as Markdown: fits a PR comment or a CI job summary (GitHub-flavoured tables).
+
+Everything taken from the project (names, paths, messages, reasons) goes through `md_text` or
+`md_code`: shown as written, never as HTML or Markdown.
+"""
 
 from __future__ import annotations
 
 from tenantlint.report.model import AuditReport, EntityRow, Ratio
+from tenantlint.reporters.escape import md_code, md_text
 
 MAX_ROWS = 200  # keeps a PR comment under GitHub's size limit on big projects
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _yn(value: bool | None) -> str:
@@ -33,7 +34,7 @@ def _capped(rows: list[str], total: int) -> list[str]:
 def render(report: AuditReport) -> str:
     s, c = report.summary, report.coverage
     out = [
-        f"# Tenancy audit: {report.project}",
+        f"# Tenancy audit: {md_text(report.project)}",
         "",
         f"tenantlint {report.tool.version} · {s.files_scanned} files · **{s.findings} findings** · "
         f"{s.unverified} unverified · {s.suppressed} suppressed · {s.baselined} baselined",
@@ -65,7 +66,7 @@ def render(report: AuditReport) -> str:
     if report.findings:
         out += ["| severity | rule | location | message |", "| --- | --- | --- | --- |"]
         rows = [
-            f"| {f.severity} | `{f.rule}` {f.name} | `{f.path}:{f.line}` | {_cell(f.message)} |"
+            f"| {f.severity} | `{f.rule}` {f.name} | {md_code(f'{f.path}:{f.line}')} | {md_text(f.message)} |"
             for f in (i.finding for i in report.findings)
         ]
         out += _capped(rows, len(rows))
@@ -75,7 +76,8 @@ def render(report: AuditReport) -> str:
     if report.unverified:
         out += ["| location | rule | why |", "| --- | --- | --- |"]
         rows = [
-            f"| `{u.path}:{u.line}` | `{u.kind}` | {_cell(u.reason)} |" for u in report.unverified
+            f"| {md_code(f'{u.path}:{u.line}')} | {md_code(u.kind)} | {md_text(u.reason)} |"
+            for u in report.unverified
         ]
         out += _capped(rows, len(rows))
     else:
@@ -84,7 +86,7 @@ def render(report: AuditReport) -> str:
     if report.suppressed:
         out += ["| location | rule | reason |", "| --- | --- | --- |"]
         rows = [
-            f"| `{x.finding.path}:{x.finding.line}` | `{x.finding.rule}` | {_cell(x.reason) or '**no reason given**'} |"
+            f"| {md_code(f'{x.finding.path}:{x.finding.line}')} | `{x.finding.rule}` | {md_text(x.reason) or '**no reason given**'} |"
             for x in report.suppressed
         ]
         out += _capped(rows, len(rows))
@@ -98,11 +100,11 @@ def _models_header() -> str:
 
 
 def _model_row(e: EntityRow) -> str:
-    name = e.name if e.table == e.name else f"{e.name} (`{e.table}`)"
+    name = md_text(e.name) + ("" if e.table == e.name else f" ({md_code(e.table)})")
     tenant = (
         "—"
         if e.tenant_column is None
-        else f"`{e.tenant_column}`" + (" **nullable**" if e.tenant_nullable else "")
+        else md_code(e.tenant_column) + (" **nullable**" if e.tenant_nullable else "")
     )
     bad_uniques = [
         "(" + ", ".join(u.fields) + ")"
@@ -111,9 +113,12 @@ def _model_row(e: EntityRow) -> str:
     ]
     policies = "—"
     if e.rls is not None:
-        policies = ", ".join(f"{p.name} ({p.command})" for p in e.rls.policies) or "**none**"
+        policies = (
+            ", ".join(f"{md_text(p.name)} ({md_text(p.command)})" for p in e.rls.policies)
+            or "**none**"
+        )
     return (
-        f"| {_cell(name)} | {e.classification} | {tenant} | {_cell(' '.join(bad_uniques)) or '—'} | "
+        f"| {name} | {e.classification} | {tenant} | {md_text(' '.join(bad_uniques)) or '—'} | "
         f"{_yn(e.tenant_indexed) if e.tenant_column else '—'} | {_yn(e.rls.enabled if e.rls else None)} | "
-        f"{_yn(e.rls.forced if e.rls else None)} | {_cell(policies)} |"
+        f"{_yn(e.rls.forced if e.rls else None)} | {policies} |"
     )

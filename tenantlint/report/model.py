@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tenantlint import __version__
+from tenantlint.discovery import os_path
 from tenantlint.engine import RunResult
 from tenantlint.facts import QuerySite
 from tenantlint.registry import load_registry
@@ -118,7 +119,7 @@ class SuppressedItem(_Model):
 class UnverifiedItem(_Model):
     path: str
     line: int
-    kind: str  # the rule that could not decide
+    kind: str  # the rule that could not decide, or `skipped`: a file that was not analysed
     reason: str
 
 
@@ -341,7 +342,7 @@ def _excerpt(result: RunResult, f: Finding) -> list[ExcerptLine]:
     first = max(1, f.line - EXCERPT_CONTEXT)
     last = min(max(f.end_line, f.line) + EXCERPT_CONTEXT, first + EXCERPT_MAX - 1)
     try:
-        with (result.project.root / f.path).open(encoding="utf-8", errors="replace") as fh:
+        with (result.project.root / os_path(f.path)).open(encoding="utf-8", errors="replace") as fh:
             lines = list(enumerate(islice(fh, first - 1, last), first))
     except OSError:
         return []

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from tenantlint.report_model import Report
+from tenantlint.reporters.escape import github_value as _escape
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
-
-
-def _escape(value: str, prop: bool = False) -> str:
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return value.replace(":", "%3A").replace(",", "%2C") if prop else value
 
 
 class GithubReporter:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from xml.etree import ElementTree as ET
 
 from tenantlint.report_model import Report
+from tenantlint.reporters.escape import printable
 from tenantlint.rule import Finding
 
 
@@ -28,15 +29,12 @@ class JunitReporter:
                 tests=str(len(findings)),
                 failures=str(len(findings)),
             )
-            for f in findings:
-                case = ET.SubElement(
-                    suite,
-                    "testcase",
-                    name=f"{f.path}:{f.line}:{f.column}",
-                    classname=f"{f.rule} {f.name}",
-                )
-                failure = ET.SubElement(case, "failure", message=f.message, type=f.severity)
-                failure.text = f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}"
+            for f in findings:  # printable: control characters are not allowed in XML 1.0
+                where = f"{printable(f.path)}:{f.line}:{f.column}"
+                case = ET.SubElement(suite, "testcase", name=where, classname=f"{f.rule} {f.name}")
+                message = printable(f.message)
+                failure = ET.SubElement(case, "failure", message=message, type=f.severity)
+                failure.text = f"{where}: {f.rule} {message}"
         if not report.findings:
             ET.SubElement(
                 ET.SubElement(suites, "testsuite", name="tenantlint", tests="1", failures="0"),

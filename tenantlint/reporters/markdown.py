@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from tenantlint.report_model import Report
+from tenantlint.reporters.escape import md_code, md_text
 from tenantlint.reporters.text import summary_line
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 class MarkdownReporter:
@@ -16,7 +13,7 @@ class MarkdownReporter:
         if report.findings:
             out += ["| Severity | Rule | Location | Message |", "| --- | --- | --- | --- |"]
             out += [
-                f"| {f.severity} | `{f.rule}` {f.name} | `{f.path}:{f.line}` | {_cell(f.message)} |"
+                f"| {f.severity} | `{f.rule}` {f.name} | {md_code(f'{f.path}:{f.line}')} | {md_text(f.message)} |"
                 for f in report.findings
             ]
         return "\n".join(out) + "\n"

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from tenantlint.report_model import Report
+from tenantlint.reporters.escape import uri_path
 from tenantlint.rule import Finding
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -60,7 +61,7 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {"uri": uri_path(f.path), "uriBaseId": "%SRCROOT%"},
                     "region": {
                         "startLine": f.line,
                         "startColumn": f.column,

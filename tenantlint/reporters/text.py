@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections import Counter
 
 from tenantlint.report_model import Report
+from tenantlint.reporters.escape import printable
 
 
 class TextReporter:
     def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str:
         out: list[str] = []
         for f in report.findings:
-            out.append(f"{f.path}:{f.line}:{f.column}: {f.rule} [{f.severity}] {f.message}")
+            out.append(
+                f"{printable(f.path)}:{f.line}:{f.column}: {f.rule} [{f.severity}] {printable(f.message)}"
+            )
             source = None if quiet else report.source_line(f.path, f.line)
             if source is not None and source.strip():
                 width = max(
