@@ -24,7 +24,9 @@ class UniqueNotTenantScoped(Rule):
         "in a compound key that starts with the tenant column. Exempt: the primary key; a single "
         "column whose default is generated globally unique (uuid(), cuid(), gen_random_uuid() …); a "
         "single foreign-key column of a one-to-one relation (its values are another table's ids); "
-        "and a single capability-token column (named `…token`, `…hash`, `…secret`, `hashed…`)."
+        "a single capability-token column (named `…token`, `…hash`, `…secret`, `hashed…`); and "
+        "a key that contains a foreign key to a tenant-scoped row (`(project_id, name)`: one "
+        "project's rows all belong to one tenant)."
     )
     bad = {
         "prisma/schema.prisma": (
@@ -59,6 +61,8 @@ class UniqueNotTenantScoped(Rule):
             for index in info.indexes:
                 if not index.unique or index.primary or info.includes_tenant(index.fields):
                     continue
+                if any(_tenant_parent(tmap, info, f) for f in index.fields):
+                    continue  # `(project_id, name)`: the project belongs to one tenant
                 single = len(index.fields) == 1 and not index.expression
                 if single and _globally_unique(info, index.fields[0]):
                     continue
@@ -68,6 +72,16 @@ class UniqueNotTenantScoped(Rule):
                     f"unique ({cols}) on tenant-scoped '{info.name}' does not include {tenant}: "
                     "it is enforced across all tenants",
                 )
+
+
+def _tenant_parent(tmap: TenancyMap, info: EntityInfo, name: str) -> bool:
+    """A key column that references a tenant-scoped (or via-parent) row: values of one parent
+    belong to one tenant, so a unique that contains it is partitioned by tenant (PRECISION 4)."""
+    f = info.field(name)
+    rel = f.relation if f is not None else None
+    target = tmap.entity(rel.target) if rel is not None else None
+    scoped = ("scoped", "via-parent")
+    return target is not None and target is not info and target.classification in scoped
 
 
 def _globally_unique(info: EntityInfo, name: str) -> bool:
