@@ -3,11 +3,14 @@
 Statements are cut by a small lexer (`scan`) and checked by PostgreSQL's own grammar: pglast's
 C parser, which also hands back the statement's tree as JSON — read directly for the DDL we track
 (`ddl`). A statement PostgreSQL rejects is a parse error at its line; the rest of the file goes
-on. Policies go through pglast's Python tree so that their USING / WITH CHECK expressions can be
-analysed (`pg`, `policy`). The static DDL inside `DO` blocks is replayed; function
-bodies are not DDL: a function only contributes the session settings it writes. (sqlglot, which
-parses ~40 times slower than that C parser, is kept for embedded SQL in `tenantlint.sqlanalysis`,
-where dialects matter.)
+on, cut again from the next line inside the rejected text that begins a statement (so that one
+unterminated `$$` or `/*` costs one statement). A statement that holds no fact we track (DML
+above all) gets PostgreSQL's verdict without a tree: a big seed INSERT stays cheap. Policies
+go through pglast's Python tree so that their USING / WITH CHECK expressions can be analysed
+(`pg`, `policy`). The static DDL inside `DO` blocks is replayed; function bodies are not DDL: a
+function only contributes the session settings it writes (its header is still PostgreSQL's to
+judge). (sqlglot, which parses ~40 times slower than that C parser, is kept for embedded SQL in
+`tenantlint.sqlanalysis`, where dialects matter.)
 
 Which files are migrations (replayed in order by the tenancy map) is decided by path: Prisma's
 `<timestamp>_<name>/migration.sql`, `supabase/migrations/`, any `migrations/`, `migration/`,
@@ -19,9 +22,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tenantlint.config import Config
 from tenantlint.facts import (
@@ -33,36 +37,38 @@ from tenantlint.facts import (
     SqlOp,
     Unverified,
 )
-from tenantlint.frontends.sql.scan import Chunk, Lines, scan
+from tenantlint.frontends.sql.scan import Chunk, Lines, Splitter, scan
 
 _MIGRATION_DIRS = frozenset({"migrations", "migration", "migrate", "sql"})
 _NOT_MIGRATION_DIRS = frozenset(
     {"seed", "seeds", "test", "tests", "__tests__", "fixtures", "testdata", "spec", "rollback"}
 )
 _WORD = re.compile(r"\w+")
+_T = TypeVar("_T")
 
 
 class SqlFrontEnd:
     name = "sql"
 
     def parse(self, path: str, text: str, config: Config) -> FileFacts:
-        chunks, comments = scan(text)
-        dialect = foreign_dialect(chunks)
+        splitter = Splitter(text)
+        head = splitter.peek(20)
+        dialect = foreign_dialect(head)
         if dialect is not None:  # PRECISION #10: not PostgreSQL, so unverified, not an error
-            loc = Loc(path=path, line=chunks[0].line if chunks else 1)
+            loc = Loc(path=path, line=head[0].line)
             reason = f"{dialect} SQL: tenantlint reads PostgreSQL migrations only"
             note = Unverified(loc=loc, kind="sql-dialect", reason=reason)
-            return FileFacts(
-                path=path, frontend=self.name, comments=tuple(comments), unverified=(note,)
-            )
+            for _ in splitter:  # cut to the end for the comments (suppressions still count)
+                pass
+            comments = tuple(splitter.comments)
+            return FileFacts(path=path, frontend=self.name, comments=comments, unverified=(note,))
         migration = is_migration(path, config)
-        reader = _Reader(path, Lines(text), config, ddl=migration)
-        for chunk in chunks:
-            reader.statement(chunk)
+        reader = _Reader(path, splitter.lines, config, ddl=migration)
+        reader.read(splitter)
         return FileFacts(
             path=path,
             frontend=self.name,
-            comments=tuple(comments + reader.comments),
+            comments=tuple(splitter.comments + reader.comments),
             parse_errors=tuple(reader.errors),
             migration=migration,
             migration_key=migration_key(path) if migration else (),
@@ -82,14 +88,16 @@ def foreign_dialect(chunks: list[Chunk]) -> str | None:
     """The dialect of a SQL file that is plainly not PostgreSQL (a Prisma mysql or sqlite
     project's migrations), judged from its first statements; None for PostgreSQL."""
     for chunk in chunks[:20]:
-        code = _LITERALS.sub("", chunk.text)
+        # the marks sit in DDL, near its start or end: the head of a 5 MB INSERT is enough
+        code = _LITERALS.sub("", chunk.text[:_DIALECT_WINDOW])
         for dialect, mark in _DIALECT_MARKS:
             if mark.search(code):
                 return dialect
     return None
 
 
-_LITERALS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|\$(\w*)\$.*?\$\1\$", re.DOTALL)
+_LITERALS = re.compile(r"'[^']*(?:''[^']*)*'|--[^\r\n]*|\$(\w*)\$.*?\$\1\$", re.DOTALL)
+_DIALECT_WINDOW = 65_536
 
 
 def sql_to_ops(
@@ -97,9 +105,9 @@ def sql_to_ops(
 ) -> tuple[tuple[SqlOp, ...], tuple[ParseError, ...]]:
     """The DDL operations of SQL embedded in code (Alembic `op.execute`, Django `RunSQL`);
     positions are shifted so that (1, 1) of `sql` is (`line`, `column`) of the file."""
-    reader = _Reader(path, Lines(sql), config, ddl=True, origin=(line, column))
-    for chunk in scan(sql)[0]:
-        reader.statement(chunk)
+    splitter = Splitter(sql)
+    reader = _Reader(path, splitter.lines, config, ddl=True, origin=(line, column))
+    reader.read(splitter)
     return tuple(reader.ops), tuple(reader.errors)
 
 
@@ -170,7 +178,7 @@ class _Stmt:
         return self.origin[0] + line - 1, col + self.origin[1] - 1 if line == 1 else col
 
     def _head(self) -> str:
-        return self.chunk.text.split("(", 1)[0][:120]
+        return self.chunk.text[:200].split("(", 1)[0][:120]  # not a copy of a 5 MB INSERT
 
     def place(self, byte_offset: int, length: int) -> Loc:
         """Loc of the text at a byte offset pglast reported, `length` characters long."""
@@ -200,36 +208,58 @@ class _Reader:
         self.settings: list[SettingWrite] = []
         self.comments: list[Comment] = []  # inside DO blocks (the lexer sees only a string)
 
-    def statement(self, chunk: Chunk, nested: bool = False) -> None:
+    def read(self, splitter: Splitter) -> None:
+        """Every statement of the text; after one PostgreSQL rejects, the cut starts again inside
+        it, at the next line that begins a statement."""
+        for chunk in splitter:
+            if not self.statement(chunk):
+                splitter.restart(chunk)
+
+    def statement(self, chunk: Chunk, nested: bool = False) -> bool:
+        """Read one statement; False when PostgreSQL rejects it."""
         stmt = _Stmt(chunk, self.lines, self.path, self.origin)
         words = [w.upper() for w in _WORD.findall(chunk.text, 0, 80)[:4]]
         if words[:1] == ["DO"]:
-            if self.ddl and not nested:
-                self._do_block(stmt)
-            return
+            return self._do_block(stmt) if self.ddl and not nested else True
         if _is_routine(words):
-            self._routine(stmt)
-            return
+            return self._routine(stmt, report=not nested)
         tracked = _tracked_ddl(words)
         # SQL in code may hold driver placeholders (`%s`, `:name`): only its DDL is checked there
         if not self.ddl or (self.origin is not None and not tracked):
-            return
+            return True
+        if not tracked:
+            return self._verdict(stmt, report=not nested)
         tree = self._tree(stmt, report=not nested)
-        if tree is None or not tracked:
-            return
+        if tree is None:
+            return False
         from tenantlint.frontends.sql.ddl import ddl_ops
 
         for raw in tree:
             ops = ddl_ops(raw["stmt"], stmt.place, stmt.statement_loc())
             self.ops += self._policy_ops(stmt) if ops is None else ops
+        return True
 
     def _tree(self, stmt: _Stmt, report: bool = True) -> list[dict[str, Any]] | None:
         """PostgreSQL's parse tree of the statement (as JSON), or None and a parse error."""
-        from pglast.parser import ParseError as PgParseError
         from pglast.parser import parse_sql_json
 
+        tree = self._parse(stmt, report, lambda text: json.loads(parse_sql_json(text)))
+        return None if tree is None else list(tree.get("stmts", []))
+
+    def _verdict(self, stmt: _Stmt, report: bool) -> bool:
+        """PostgreSQL's verdict alone, for a statement that holds no fact we track (DML above
+        all). pglast's `split` runs the same parser but hands no tree to Python: a 5 MB INSERT
+        is checked in a fraction of the time and memory its JSON tree would take."""
+        from pglast.parser import split
+
+        return self._parse(stmt, report, lambda text: split(text, with_parser=True)) is not None
+
+    def _parse(self, stmt: _Stmt, report: bool, parser: Callable[[str], _T]) -> _T | None:
+        """`parser` on the statement's text, or None and (when `report`) a parse error."""
+        from pglast.parser import ParseError as PgParseError
+
         try:
-            return list(json.loads(parse_sql_json(stmt.chunk.text)).get("stmts", []))
+            return parser(stmt.chunk.text)
         except PgParseError as exc:
             if not report:
                 return None
@@ -237,11 +267,13 @@ class _Reader:
             line = stmt.place(where, 0).line
             loc = stmt.statement_loc()
             suffix = f" (line {line})" if line != loc.line else ""
-            self.errors.append(ParseError(loc=loc, message=f"{exc.args[0]}{suffix}"))
+            message = _NEAR.sub(_short_near, str(exc.args[0]))
+            self.errors.append(ParseError(loc=loc, message=f"{message}{suffix}"))
         except Exception as exc:  # the text itself is refused (a NUL byte …)
-            self.errors.append(
-                ParseError(loc=stmt.statement_loc(), message=f"cannot parse SQL: {exc}")
-            )
+            if report:
+                self.errors.append(
+                    ParseError(loc=stmt.statement_loc(), message=f"cannot parse SQL: {exc}")
+                )
         return None
 
     def _policy_ops(self, stmt: _Stmt) -> list[SqlOp]:
@@ -259,13 +291,16 @@ class _Reader:
 
     # -- DO blocks: the static DDL they run (`IF NOT EXISTS (…) THEN CREATE POLICY …`)
 
-    def _do_block(self, stmt: _Stmt) -> None:
+    def _do_block(self, stmt: _Stmt) -> bool:
         """Replay the static SQL statements of a PL/pgSQL DO block, as if each ran once (the
         idempotent-migration idiom). Dynamic SQL (`EXECUTE format(…)`) cannot be known."""
-        from pglast.parser import parse_plpgsql_json, parse_sql_json
+        from pglast.parser import parse_plpgsql_json
 
+        stmts = self._tree(stmt)
+        if stmts is None:
+            return False
         try:
-            tree = json.loads(parse_sql_json(stmt.chunk.text))["stmts"][0]["stmt"]["DoStmt"]
+            tree = stmts[0]["stmt"]["DoStmt"]
             options = {o["DefElem"]["defname"]: o["DefElem"]["arg"] for o in tree["args"]}
             body = options["as"]["String"]["sval"]
             language = options.get("language", {}).get("String", {}).get("sval", "plpgsql")
@@ -274,9 +309,9 @@ class _Reader:
             )
             plpgsql = json.loads(parse_plpgsql_json(function))
         except Exception:  # not PL/pgSQL, or not parseable as such: nothing we can replay
-            return
+            return True
         if language != "plpgsql":
-            return
+            return True
         text = stmt.chunk.text
         base = stmt.chunk.offset + max(text.find(body), 0)
         body_lines = Lines(body)
@@ -292,19 +327,18 @@ class _Reader:
             offset = base + max(body.find(at), 0)
             line, column = self.lines.position(offset)
             self.statement(Chunk(text=sql, offset=offset, line=line, column=column), nested=True)
+        return True
 
     # -- functions: the settings they write ----------------------------------------------
 
-    def _routine(self, stmt: _Stmt) -> None:
-        from pglast.parser import parse_sql_json
-
+    def _routine(self, stmt: _Stmt, report: bool) -> bool:
         from tenantlint.sqlanalysis import settings_in_code
 
-        try:
-            tree = json.loads(parse_sql_json(stmt.chunk.text))["stmts"][0]["stmt"]
-        except Exception:  # a routine is not checked: its language may not be SQL at all
-            return
-        node = tree.get("CreateFunctionStmt", {})
+        # PostgreSQL's grammar reads the header; the body is a string, in any language
+        stmts = self._tree(stmt, report)
+        if stmts is None:
+            return False
+        node = stmts[0]["stmt"].get("CreateFunctionStmt", {}) if stmts else {}
         name = ".".join(n["String"]["sval"] for n in node.get("funcname", ()) if "String" in n)
         bodies = [
             item["String"]["sval"]
@@ -320,6 +354,7 @@ class _Reader:
             for write in settings_in_code(body):
                 update = {"function": name, "in_wrapper": wrapper, "loc": loc}
                 self.settings.append(write.model_copy(update=update))
+        return True
 
 
 def _tracked_ddl(words: list[str]) -> bool:
@@ -357,6 +392,17 @@ def _static_sql(node: dict[str, Any]) -> tuple[str | None, str]:
     except Exception:  # `EXECUTE format(…)` and the like: dynamic, unknowable
         return None, ""
     return str(value["sval"]), str(expr["query"])
+
+
+_NEAR = re.compile(r'(at or near ")(.*)"$', re.DOTALL)
+
+
+def _short_near(m: re.Match[str]) -> str:
+    """PostgreSQL quotes the token it stopped at: for an unterminated literal, the rest of the
+    file. Its first line, 40 characters at most, says enough."""
+    near = m[2]
+    short = (near.splitlines() or [""])[0][:40]
+    return f'{m[1]}{short}{"…" if short != near else ""}"'
 
 
 def _char_offset(text: str, byte_offset: int) -> int:

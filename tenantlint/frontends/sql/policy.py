@@ -102,7 +102,9 @@ def clause_texts(sql: str) -> tuple[str | None, str | None]:
     return found.get("using"), found.get("check")
 
 
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\w+|\s+|.", re.DOTALL)
+_TOKEN = re.compile(
+    r"'[^']*(?:''[^']*)*'|\"[^\"]*(?:\"\"[^\"]*)*\"|--[^\r\n]*|/\*.*?\*/|\w+|\s+|.", re.DOTALL
+)
 
 
 def _paren_body(tokens: list[str], open_index: int) -> str:
