@@ -11,7 +11,16 @@ import re
 
 from tenantlint.config import Config
 from tenantlint.facts import Entity, FieldFact, FileFacts, IndexFact, Loc, ParseError, RelationRef
-from tenantlint.frontends.prisma.psl import Attr, Block, Call, Str, Tok, Value, parse_schema
+from tenantlint.frontends.prisma.psl import (
+    Attr,
+    Block,
+    Call,
+    Str,
+    Tok,
+    Value,
+    parse_schema,
+    split_lines,
+)
 
 GENERATED_UNIQUE = frozenset({"uuid", "cuid", "ulid", "nanoid", "autoincrement"})
 _GEN_SQL = re.compile(
@@ -24,7 +33,7 @@ class PrismaFrontEnd:
 
     def parse(self, path: str, text: str, config: Config) -> FileFacts:
         blocks, comments, errors = parse_schema(text)
-        lines = text.splitlines()
+        lines = split_lines(text)
         entities = [_entity(path, lines, b) for b in blocks if b.kind in ("model", "view")]
         provider = next(
             (

@@ -13,12 +13,15 @@ from typing import Union
 
 from tenantlint.facts import Comment
 
+# A line ends at `\n`, `\r\n` or `\r`, as in Prisma's own grammar. A string's end is found by
+# `_string_end`, not here: a regex that repeats a group per character keeps ~230 bytes of state
+# for each one (a 20 MB `@@map("…")` took 4.8 GB).
 _TOKEN = re.compile(
     r"""
-    (?P<comment>//[^\n]*)
-  | (?P<newline>\n)
-  | (?P<ws>[ \t\r\f\v]+)
-  | (?P<string>"(?:[^"\\\n]|\\.)*")
+    (?P<comment>//[^\r\n]*)
+  | (?P<newline>\r\n?|\n)
+  | (?P<ws>[ \t\f\v]+)
+  | (?P<string>")
   | (?P<number>-?\d+(?:\.\d+)?)
   | (?P<attr>@@?[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)
   | (?P<ident>[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)
@@ -27,6 +30,9 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+
+_LINE_END = re.compile(r"\r\n?|\n")
+_LINE_BREAK = re.compile(r"[\r\n]")
 
 BLOCK_KINDS = frozenset({"model", "view", "enum", "type", "datasource", "generator"})
 
@@ -73,6 +79,12 @@ class PslError(Exception):
         self.tok = tok
 
 
+def split_lines(text: str) -> list[str]:
+    """The lines of a schema, cut where the tokenizer counts them (`str.splitlines` also cuts
+    at form feeds, U+001C…U+001E, U+0085, U+2028 and U+2029, which Prisma does not)."""
+    return _LINE_END.split(text)
+
+
 def tokenize(text: str) -> tuple[list[Tok], list[Comment], list[Tok]]:
     """Tokens (with newlines), comments, and any characters the PSL does not know."""
     toks: list[Tok] = []
@@ -80,15 +92,20 @@ def tokenize(text: str) -> tuple[list[Tok], list[Comment], list[Tok]]:
     bad: list[Tok] = []
     line, line_start = 1, 0
     last_line_with_token = 0
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
+    pos = 0
+    while (m := _TOKEN.match(text, pos)) is not None:
+        kind, start, pos = m.lastgroup, m.start(), m.end()
         if kind == "ws":
             continue
-        value = m.group()
-        col = m.start() - line_start + 1
+        if kind == "string":
+            pos = _string_end(text, pos)
+            if pos < 0:  # never closed on its line: the quote is a stray character
+                kind, pos = "bad", start + 1
+        value = text[start:pos]
+        col = start - line_start + 1
         if kind == "newline":
             toks.append(Tok("nl", value, line, col))
-            line, line_start = line + 1, m.end()
+            line, line_start = line + 1, pos
         elif kind == "comment":
             comments.append(
                 Comment(line=line, column=col, text=value, standalone=last_line_with_token != line)
@@ -100,6 +117,16 @@ def tokenize(text: str) -> tuple[list[Tok], list[Comment], list[Tok]]:
             last_line_with_token = line
     toks.append(Tok("eof", "", line, len(text) - line_start + 1))
     return toks, comments, bad
+
+
+def _string_end(text: str, pos: int) -> int:
+    """The offset just past the quote that closes the string whose text starts at `pos` (a
+    quote after an odd run of backslashes is escaped), or -1 when the line ends first."""
+    while (end := text.find('"', pos)) >= 0 and not _LINE_BREAK.search(text, pos, end):
+        if text[end - 1] != "\\" or (end - pos - len(text[pos:end].rstrip("\\"))) % 2 == 0:
+            return end + 1
+        pos = end + 1
+    return -1
 
 
 class _Parser:
