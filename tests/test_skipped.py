@@ -111,10 +111,6 @@ def test_file_a_front_end_skips_is_listed_in_the_report_and_by_verbose(
 
 # The TypeScript front end drops such files without a word (tenantlint/frontends/typescript/
 # frontend.py, `_minified_or_generated`): the front end's to fix, tracked here.
-FRONT_END_SKIPS = "typescript front end: _minified_or_generated skips real route files"
-
-
-@pytest.mark.xfail(strict=True, reason=FRONT_END_SKIPS)
 @pytest.mark.parametrize(
     "prefix",
     [

@@ -14,7 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from tenantlint.config import Config
-from tenantlint.facts import Comment, FileFacts, ParseError
+from tenantlint.facts import Comment, FileFacts, Loc, ParseError, Unverified
 from tenantlint.frontends.typescript.analysis import Analysis
 from tenantlint.frontends.typescript.grammar import captures, grammar, parser
 
@@ -43,23 +43,34 @@ class TypeScriptFrontEnd:
 
     def parse(self, path: str, text: str, config: Config) -> FileFacts:
         data = text.encode("utf-8")
-        if _minified_or_generated(data):
-            return FileFacts(path=path, frontend=self.name)
+        route = _route_file(path)
+        marked = _prefilter(_names(config)).search(data) is not None
+        skip = None if route else _generated_or_minified(path, data, marked)
+        if skip is not None:
+            note = Unverified(loc=Loc(path=path, line=1), kind="skipped", reason=skip)
+            return FileFacts(path=path, frontend=self.name, unverified=(note,))
         from tenantlint.frontends.typescript.syntax import Source
 
         tree = parser(grammar(path)).parse(data)
         src = Source(path, data, tree)
         comments = _comments(src) if b"tenantlint" in data else ()
         errors = _parse_errors(src)
-        if _prefilter(_names(config)).search(data) is None and not _route_file(path):
+        if not marked and not route:
             return FileFacts(path=path, frontend=self.name, comments=comments, parse_errors=errors)
         return Analysis(src, config).facts(comments, errors)
 
 
-def _minified_or_generated(data: bytes) -> bool:
-    if _SKIP_GENERATED.search(data[:400]):
-        return True
-    return len(data) > 5000 and data.count(b"\n") < len(data) // 1000
+def _generated_or_minified(path: str, data: bytes, marked: bool) -> str | None:
+    """Why a file is not analysed, when it provably is not the project's own code: a generator's
+    header and no query or tenancy code at all, or a minified JavaScript bundle. Route files and
+    files with queries are always analysed; a skipped file is listed (unverified)."""
+    header = _SKIP_GENERATED.search(data[:400])
+    if header is not None and not marked:
+        return f"generated ({header.group().decode()!r} in its header): not analysed"
+    minified = len(data) > 5000 and data.count(b"\n") < len(data) // 1000
+    if minified and path.endswith((".js", ".mjs", ".cjs")):
+        return "minified JavaScript (lines of over 1,000 bytes on average): not analysed"
+    return None
 
 
 def _route_file(path: str) -> bool:
