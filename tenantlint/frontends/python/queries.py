@@ -40,6 +40,7 @@ _DJ_SHORTCUTS = ("get_object_or_404", "get_list_or_404")
 _DJ_SUFFIX = re.compile(r"__(exact|iexact|in)$")
 _USER = re.compile(r"^(self\.)?(request\.user|current_user)(\.|$)")
 CAPABILITY = re.compile(r"(?i)token|secret|hash$")
+_SUBQUERY = {"exists", "scalar_subquery", "correlate", "lateral"}
 _COLUMN_TESTS = ("in_", "is_", "like", "ilike", "any", "has", "contains")
 
 Steps = list[tuple[str, ast.Call]]
@@ -411,7 +412,7 @@ class Queries(RawSql):
             where=where,
             data=data,
             rls_scoped=self.in_rls(),
-            guarded_by=self._derived(call, steps),
+            guarded_by=self._derived(call, model, steps),
             pass_through=pass_through,
             function=f.name if f else None,
         )
@@ -426,13 +427,16 @@ class Queries(RawSql):
             f.site_values.append(free_names(values) - imported - BUILTINS)
         self.queries.append(site)
 
-    def _derived(self, call: ast.Call, steps: Steps) -> str | None:
+    def _derived(self, call: ast.Call, model: str, steps: Steps) -> str | None:
         """Rows selected through rows already scoped: a Django `Prefetch`/`queryset=` of a
-        parent query, a subquery correlated with `OuterRef`, or (PRECISION 1 through a
-        relation) an object this function obtained with tenant evidence
-        (`group = get_by_id_and_org(id, current_org)`)."""
+        parent query, a subquery correlated with `OuterRef` or with the outer query's columns
+        (`select(Product.id).where(Product.id == CheckoutLink.product_id).exists()`: the outer
+        query is judged on its own), or (PRECISION 1 through a relation) an object this
+        function obtained with tenant evidence (`group = get_by_id_and_org(id, current_org)`)."""
         if id(call) in self.nested_querysets:
             return "prefetch of a parent query"
+        if {m for m, _ in steps} & _SUBQUERY and self._correlated(model, steps):
+            return "correlated subquery"
         args: list[Arg] = [a for _, c in steps for a in arguments(c)]
         filter_values = [a.value for m, c in steps if m in _FILTER_STEPS for a in arguments(c)]
         heads = value_chains(filter_values, set(self.imports.names))
@@ -456,6 +460,24 @@ class Queries(RawSql):
                 ):
                     return "scoped-parent"
         return None
+
+    def _correlated(self, model: str, steps: Steps) -> bool:
+        """Whether a filter compares this model's column with another model's column."""
+        for m, c in steps:
+            if m not in _FILTER_STEPS:
+                continue
+            for a in arguments(c):
+                for n in walk(a.value):
+                    if not isinstance(n, ast.Compare):
+                        continue
+                    owners = {
+                        (d or "").rsplit(".", 2)[-2] if "." in (d or "") else ""
+                        for side in (n.left, *n.comparators)
+                        for d in [dotted(side)]
+                    }
+                    if model in owners and any(o != model and CAMEL.match(o) for o in owners):
+                        return True
+        return False
 
     def check_then_act(self, ctx: FuncCtx) -> None:
         """PRECISION 1 and 2: a by-id access to a row the function already found with tenant

@@ -1,0 +1,65 @@
+"""Python query builders as values (PRECISION 14): a subquery correlated with its outer query is
+judged through the outer query; an uncorrelated one is a query of its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support import actual_findings, expected_markers, run_check, write_project
+
+MODELS = """\
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+
+
+class CheckoutLink(Base):
+    __tablename__ = "checkout_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+"""
+
+SERVICE = """\
+from sqlalchemy import select
+
+from app.models import CheckoutLink, Product
+
+
+def links_with_products(session, organization_id):
+    has_product = select(Product.id).where(Product.id == CheckoutLink.product_id).exists()
+    return session.execute(
+        select(CheckoutLink).where(CheckoutLink.organization_id == organization_id, has_product)
+    )
+
+
+def any_product_named(session):
+    return session.execute(select(Product.id).where(Product.id == 5).exists())  # expect: TL301
+"""
+
+
+def test_correlated_subquery_is_judged_through_its_outer_query(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "tenantlint.toml": 'tenant-fields = ["organization_id"]\ntenant-models = ["Organization"]\n',
+            "app/models.py": MODELS,
+            "app/service.py": SERVICE,
+        },
+    )
+    _, data = run_check(root, "--select", "TL301")
+    assert actual_findings(data) == expected_markers(root)
