@@ -63,3 +63,34 @@ def test_correlated_subquery_is_judged_through_its_outer_query(tmp_path: Path) -
     )
     _, data = run_check(root, "--select", "TL301")
     assert actual_findings(data) == expected_markers(root)
+
+
+def test_declared_attr_relationship_sets_the_tenant(tmp_path: Path) -> None:
+    models = MODELS.replace(
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship",
+    ) + (
+        "\n\nclass Checkout(Base):\n"
+        '    __tablename__ = "checkouts"\n'
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        '    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)\n'
+        "\n    @declared_attr\n"
+        '    def organization(cls) -> Mapped["Organization"]:\n'
+        '        return relationship("Organization", lazy="raise")\n'
+    )
+    service = (
+        "from app.models import Checkout\n\n\n"
+        "def open_checkout(session, link):\n"
+        "    session.add(Checkout(organization=link.organization))\n"
+        "    session.add(Checkout(id=1))  # expect: TL302\n"
+    )
+    root = write_project(
+        tmp_path,
+        {
+            "tenantlint.toml": 'tenant-fields = ["organization_id"]\ntenant-models = ["Organization"]\n',
+            "app/models.py": models,
+            "app/service.py": service,
+        },
+    )
+    _, data = run_check(root, "--select", "TL302")
+    assert actual_findings(data) == expected_markers(root)

@@ -32,6 +32,7 @@ _MARKERS = (
     "Column(",
     "models.",
     "text(",
+    "session",  # `session.add(Model(…))` in a service that imports no ORM module
     "ALTER TABLE",  # a module of DDL helpers that migrations elsewhere execute
     "POLICY",
 )

@@ -487,6 +487,15 @@ class ModelExtractor(ModuleReader):
             return (t.id if isinstance(t, ast.Name) else None), s.value, None
         if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name):
             return s.target.id, s.value, self.src.code(s.annotation)
+        if (  # `@declared_attr def organization(cls) -> Mapped[Org]: return relationship(…)`
+            isinstance(s, ast.FunctionDef)
+            and s.name != "__tablename__"
+            and any(last_name(d) == "declared_attr" for d in s.decorator_list)
+            and isinstance(s.body[-1], ast.Return)
+            and isinstance(s.body[-1].value, ast.Call)
+        ):
+            returns = self.src.code(s.returns) if s.returns is not None else None
+            return s.name, s.body[-1].value, returns
         return None, None, None
 
     def _meta_options(self, meta: ast.ClassDef) -> dict[str, ast.expr]:
