@@ -52,17 +52,19 @@ def any_product_named(session):
 """
 
 
-def test_correlated_subquery_is_judged_through_its_outer_query(tmp_path: Path) -> None:
+def assert_marked(tmp_path: Path, models: str, service: str, select: str) -> None:
+    """The findings of `select` on a models module and a service are exactly the markers."""
+    config = 'tenant-fields = ["organization_id"]\ntenant-models = ["Organization"]\n'
     root = write_project(
         tmp_path,
-        {
-            "tenantlint.toml": 'tenant-fields = ["organization_id"]\ntenant-models = ["Organization"]\n',
-            "app/models.py": MODELS,
-            "app/service.py": SERVICE,
-        },
+        {"tenantlint.toml": config, "app/models.py": models, "app/service.py": service},
     )
-    _, data = run_check(root, "--select", "TL301")
+    _, data = run_check(root, "--select", select)
     assert actual_findings(data) == expected_markers(root)
+
+
+def test_correlated_subquery_is_judged_through_its_outer_query(tmp_path: Path) -> None:
+    assert_marked(tmp_path, MODELS, SERVICE, "TL301")
 
 
 def test_declared_attr_relationship_sets_the_tenant(tmp_path: Path) -> None:
@@ -84,13 +86,4 @@ def test_declared_attr_relationship_sets_the_tenant(tmp_path: Path) -> None:
         "    session.add(Checkout(organization=link.organization))\n"
         "    session.add(Checkout(id=1))  # expect: TL302\n"
     )
-    root = write_project(
-        tmp_path,
-        {
-            "tenantlint.toml": 'tenant-fields = ["organization_id"]\ntenant-models = ["Organization"]\n',
-            "app/models.py": models,
-            "app/service.py": service,
-        },
-    )
-    _, data = run_check(root, "--select", "TL302")
-    assert actual_findings(data) == expected_markers(root)
+    assert_marked(tmp_path, models, service, "TL302")
