@@ -3,7 +3,10 @@ their guard patterns, raw SQL and the settings it writes, whether a site runs in
 wrapper, handlers and the request values that reach a tenant filter.
 
 Every node it needs comes from one compiled query over the tree (`_main_query`); the facts of how
-the file sets tenancy up (clients, flags, fallbacks, middleware) come from `tenancy`.
+the file sets tenancy up (clients, flags, fallbacks, middleware) come from `tenancy`, the guard
+patterns of the queries from `guards`, and where a site runs (wrapper, transaction, a handler's
+reach) from `reach` — both answer every site from indexes built once per file, so the work stays
+linear in the number of sites.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from tenantlint.facts import (
     SettingWrite,
 )
 from tenantlint.frontends.typescript.grammar import captures
+from tenantlint.frontends.typescript.guards import GuardPatterns
+from tenantlint.frontends.typescript.reach import Positions, Reach
 from tenantlint.frontends.typescript.tenancy import TenancyFacts
 
 if TYPE_CHECKING:
@@ -35,17 +40,11 @@ if TYPE_CHECKING:
     from tenantlint.frontends.typescript.sql import RawCall
     from tenantlint.frontends.typescript.syntax import Source
 
-# `rows.map((row) => row.id)`: the ids of rows an earlier query returned
-_IDS_OF_ROWS = re.compile(r"\.map\(\s*\(?\s*(\w+)\s*\)?\s*=>\s*\1\.\w*[iI]d\b")
 # calls that authenticate the request, by their name (a hint for the report, never context)
 _AUTH_NAME = re.compile(
     r"(?i)auth|session|api_?(?:key|token)|permission|access|current_?user|require_?user|get_?user"
 )
 _MEMBERSHIP = re.compile(r"(?i)user|member|owner")
-_CALLER = re.compile(r"^(?:ctx\.|context\.|req\.|request\.)?(?:session\.)?user\??\.")
-_PERMISSION_CALL = re.compile(
-    r"(?i)(?:can|authori[sz]e|assert|check|verify|ensure|permission|access|guard)"
-)
 
 
 class Analysis(TenancyFacts):
@@ -101,7 +100,9 @@ class Analysis(TenancyFacts):
                     self.prisma.append(PrismaCall(self.src, self.config, call, text(prop), name))
             elif name in ROUTER_METHODS and fn.type == "member_expression":
                 self.router_calls.append(call)
-        queries = [self._query_site(p) for p in self.prisma]
+        self.reach = Reach(self.src, self.wrappers, self._plain_calls, self.raw)
+        guards = GuardPatterns(self.src, self.config, self.prisma)
+        queries = [self._query_site(p, guards) for p in self.prisma]
         raw_sites = [self._raw_site(r) for r in self.raw]
         handlers = self._handlers()
         return FileFacts(
@@ -128,35 +129,6 @@ class Analysis(TenancyFacts):
 
     # --- where a site runs ------------------------------------------------------------------
 
-    def _in_wrapper(self, node: Node, seen: frozenset[str] = frozenset()) -> bool:
-        """Lexically inside a function passed to an RLS wrapper, or inside the wrapper's definition,
-        or in a module function that is only ever called from such places."""
-        from tenantlint.frontends.typescript.syntax import (
-            callee_name,
-            enclosing_functions,
-            function_name,
-            text,
-        )
-
-        named: str | None = None
-        for fn in enclosing_functions(node):
-            name = function_name(fn)
-            if name in self.wrappers:
-                return True
-            args = fn.parent
-            if (
-                args is not None
-                and args.type == "arguments"
-                and args.parent is not None
-                and callee_name(args.parent) in self.wrappers
-            ):
-                return True
-            named = name or named
-        if named is None or named in seen or self.src.root.type != "program":
-            return False
-        calls = [c for c in self._plain_calls if text(c) == named]
-        return bool(calls) and all(self._in_wrapper(c, seen | {named}) for c in calls)
-
     def _receiver_scoping(self, receiver: Node | None) -> tuple[bool, bool]:
         """(rls_scoped, bypass_rls) of a client bound by `const db = prisma.$extends(forTenant(id))`."""
         from tenantlint.frontends.typescript.syntax import text, unwrap
@@ -181,7 +153,7 @@ class Analysis(TenancyFacts):
 
     # --- Prisma queries ---------------------------------------------------------------------
 
-    def _query_site(self, p: PrismaCall) -> QuerySite:
+    def _query_site(self, p: PrismaCall, guards: GuardPatterns) -> QuerySite:
         from tenantlint.frontends.typescript.syntax import unwrap
 
         fn = unwrap(p.call.child_by_field_name("function") or p.call)
@@ -197,89 +169,12 @@ class Analysis(TenancyFacts):
             action=p.action,
             where=where.predicate() if where is not None else None,
             data=data.predicate() if data is not None else None,
-            rls_scoped=scoped or self._in_wrapper(p.call),
+            rls_scoped=scoped or self.reach.in_wrapper(p.call),
             bypass_rls=bypass,
-            guarded_by=self._guard_pattern(p),
+            guarded_by=guards.of(p),
             pass_through=p.args_pass_through or bool(where and where.pass_through),
             function=self._function_label(p.call),
         )
-
-    def _looks_scoped(self, p: PrismaCall) -> bool:
-        """An earlier read that constrains more than an id (for check-then-act)."""
-        ev = p.where
-        if ev is None:
-            return False
-        fields = set(self.config.tenant_fields)
-        return (
-            bool(ev.helpers)
-            or len(ev.keys) > 1
-            or any("." in k or k in fields or fields & set(k.split("_")) for k in ev.keys)
-        )
-
-    def _guard_pattern(self, p: PrismaCall) -> str | None:
-        """A PRECISION pattern that makes an id-only lookup safe: check-then-act (#1), a row the
-        code already holds (`envelope.id` on `envelope`), fetch-then-authorise (#2), tenant-derived
-        ids (#4)."""
-        from tenantlint.frontends.typescript.syntax import enclosing_function, text
-
-        if p.tenant_derived(self.config.tenant_fields):
-            return "tenant-derived-id"
-        fn = enclosing_function(p.call)
-        if fn is None:
-            return None
-        if p.action in ("read", "update", "delete"):
-            mine = p.value_texts()
-            for earlier in self.prisma:
-                if earlier is p or not (
-                    fn.start_byte <= earlier.call.start_byte < p.call.start_byte
-                ):
-                    continue
-                result = _result_name(earlier.call)
-                if result and any(t.startswith((result + ".", result + "?.")) for t in mine):
-                    return (
-                        "check-then-act"  # the id of a row this function already fetched or created
-                    )
-                if (
-                    earlier.action == "read"
-                    and self._looks_scoped(earlier)
-                    and mine & earlier.value_texts()
-                ):
-                    return "check-then-act"
-            if _row_in_hand(p) or any(_IDS_OF_ROWS.search(t) for t in mine):
-                return "row-in-hand"
-            if (
-                p.action == "read"
-                and p.selected
-                and p.selected <= {"id", *self.config.tenant_fields}
-            ):
-                return "tenant-lookup"  # reads only the row's tenant, to authorise the caller
-            if mine and all(_CALLER.match(t) for t in mine):
-                return "caller-identity"
-        if p.action == "read":
-            result = _result_name(p.call)
-            if result:
-                after = text(fn)[p.call.end_byte - fn.start_byte :]
-                if self._authorised(result, after):
-                    return "fetch-then-authorise"
-                if _existence_only(result, after):
-                    return "existence-check"
-        return None
-
-    def _authorised(self, var: str, after: str) -> bool:
-        after = after[:2000]  # the check follows the fetch
-        if var not in after:
-            return False
-        v = re.escape(var)
-        fields = "|".join(re.escape(f) for f in self.config.tenant_fields)
-        if fields and re.search(
-            rf"\b{v}\??\.(?:{fields})\b\s*(?:!==?|===?)|(?:!==?|===?)\s*{v}\??\.(?:{fields})\b",
-            after,
-        ):
-            return True
-        for m in re.finditer(rf"\b([\w$.]+)\s*\([^()]*\b{v}\b", after):
-            if _PERMISSION_CALL.search(m.group(1).rsplit(".", 1)[-1]):
-                return True
-        return False
 
     # --- raw SQL and settings -----------------------------------------------------------------
 
@@ -294,7 +189,7 @@ class Analysis(TenancyFacts):
             else None
         )
         scoped, _ = self._receiver_scoping(receiver)
-        in_wrapper = scoped or self._in_wrapper(r.node)
+        in_wrapper = scoped or self.reach.in_wrapper(r.node)
         loc = self.src.loc(r.node)
         site = RawSqlSite(
             loc=loc,
@@ -310,7 +205,7 @@ class Analysis(TenancyFacts):
         writes = [w for s in statements for w in s.settings_written]
         if not writes:
             return site, []
-        in_tx = self._in_transaction(r.node)
+        in_tx = self.reach.in_transaction(r.node)
         label = self._function_label(r.node)
         return site, [
             w.model_copy(
@@ -324,57 +219,27 @@ class Analysis(TenancyFacts):
             for w in writes
         ]
 
-    def _in_transaction(self, node: Node) -> bool:
-        """Inside a `$transaction(…)`/`transaction(…)`/`begin(…)` call, or after a `BEGIN` query."""
-        from tenantlint.frontends.typescript.syntax import callee_name, enclosing_function
-
-        parent = node.parent
-        while parent is not None:
-            if parent.type == "call_expression" and callee_name(parent) in (
-                "$transaction",
-                "transaction",
-                "begin",
-            ):
-                return True
-            parent = parent.parent
-        fn = enclosing_function(node)
-        start = fn.start_byte if fn is not None else 0
-        return any(
-            r.text.sql is not None and r.text.sql.strip().upper().startswith("BEGIN")
-            for r in self.raw
-            if start <= r.node.start_byte < node.start_byte
-        )
-
     # --- handlers and request values --------------------------------------------------------------
 
     def _handlers(self) -> list[Handler]:
         from tenantlint.frontends.typescript.routes import find_handlers
         from tenantlint.frontends.typescript.syntax import call_name, text
 
+        prisma = Positions(self.prisma, lambda p: p.call.start_byte)
+        raw_calls = Positions(self.raw, lambda r: r.node.start_byte)
+        named_calls = Positions(self.named_calls, lambda c: c.start_byte)
+        context_names = self.resolvers | self.guards
         out: list[Handler] = []
         for h in find_handlers(self.src, self.router_calls):
-            within = self._reach(h.body)
-
-            def inside(node: Node, within: list[tuple[int, int]] = within) -> bool:
-                return any(s <= node.start_byte < e for s, e in within)
-
+            within = self.reach.functions_reached(h.body)
             auth = [w for w in h.wrapped_by if _AUTH_NAME.search(w)]
-            auth += [text(f) for f in self._plain_calls if inside(f) and _AUTH_NAME.search(text(f))]
-
-            models = sorted({p.delegate for p in self.prisma if inside(p.call)})
-            raw = any(inside(r.node) and not r.fragment for r in self.raw)
-            context = next(
-                (w for w in h.wrapped_by if w in self.resolvers or w in self.guards), None
-            )
+            auth += [t for f in self.reach.plain.within(within) if _AUTH_NAME.search(t := text(f))]
+            models = sorted({p.delegate for p in prisma.within(within)})
+            raw = any(not r.fragment for r in raw_calls.within(within))
+            context = next((w for w in h.wrapped_by if w in context_names), None)
             if context is None:
                 context = next(
-                    (
-                        n
-                        for c in self.named_calls
-                        if inside(c)
-                        for n in [call_name(c)]
-                        if n in self.resolvers | self.guards
-                    ),
+                    (n for c in named_calls.within(within) if (n := call_name(c)) in context_names),
                     None,
                 )
             out.append(
@@ -391,24 +256,6 @@ class Analysis(TenancyFacts):
                 )
             )
         return out
-
-    def _reach(self, fn: Node) -> list[tuple[int, int]]:
-        """Byte ranges of the function and the same-module functions it calls, transitively."""
-        from tenantlint.frontends.typescript.routes import module_function
-        from tenantlint.frontends.typescript.syntax import text
-
-        calls = self._plain_calls
-        seen = [(fn.start_byte, fn.end_byte)]
-        todo = [fn]
-        while todo:
-            cur = todo.pop()
-            for f in calls:
-                if cur.start_byte <= f.start_byte < cur.end_byte:
-                    target = module_function(self.src, text(f))
-                    if target is not None and (target.start_byte, target.end_byte) not in seen:
-                        seen.append((target.start_byte, target.end_byte))
-                        todo.append(target)
-        return seen
 
     def _trace(self, fn: Node) -> RequestTrace:
         from tenantlint.frontends.typescript.routes import RequestTrace
@@ -467,48 +314,6 @@ def _first_line(node: Node) -> Node:
         if name is not None:
             return name
     return node
-
-
-def _existence_only(var: str, after: str) -> bool:
-    """The fetched row is only tested for existence (`if (existing) throw …`): nothing is read."""
-    uses = list(re.finditer(rf"\b{re.escape(var)}\b", after))
-    return bool(uses) and all(
-        re.search(r"(?:if\s*\(\s*!?|!!?)\s*$", after[: m.start()])
-        and not re.match(r"\s*(?:\?\.|\.|\[)", after[m.end() :])
-        for m in uses
-    )
-
-
-def _row_in_hand(p: PrismaCall) -> bool:
-    """`where: { id: envelope.id }` on the `envelope` delegate, or `{ id: recipient.envelopeId }`:
-    the id of a row the code already holds, or a row's foreign key to it (checked upstream)."""
-    from tenantlint.frontends.typescript.syntax import text, unwrap
-
-    ids = [unwrap(v) for k, v in (p.where.values if p.where else []) if k == "id"]
-    if len(ids) != 1 or ids[0].type != "member_expression":
-        return False
-    holder, _, prop = text(ids[0]).rpartition(".")
-    holder = holder.rstrip("?").rsplit(".", 1)[-1].lower()
-    model = p.delegate.lower()
-    return (prop == "id" and model in holder) or prop.lower() == model + "id"
-
-
-def _result_name(call: Node) -> str | None:
-    """`row` in `const row = await prisma.x.findFirst(…)`."""
-    from tenantlint.frontends.typescript.syntax import text
-
-    parent = call.parent
-    while parent is not None and parent.type in (
-        "await_expression",
-        "parenthesized_expression",
-        "as_expression",
-    ):
-        parent = parent.parent
-    if parent is not None and parent.type == "variable_declarator":
-        name = parent.child_by_field_name("name")
-        if name is not None and name.type == "identifier":
-            return text(name)
-    return None
 
 
 def _unique(nodes: list[Node]) -> list[Node]:

@@ -54,6 +54,8 @@ _OPERATORS = frozenset(
 )  # fmt: skip
 _NEGATIVE = frozenset({"NOT", "none", "every", "isNot"})
 _TRANSPARENT_KEYS = frozenset({"is", "some", "AND"})
+_PUSH = rb"\s*\.\s*(?:push|unshift|splice)\s*\("
+_ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")
 
 
 @dataclass
@@ -159,17 +161,25 @@ class PrismaCall:
         root = root_identifier(node)
         if root is None:
             return None
+        helpers = tuple(self.config.scope_helpers)
+        first = self.src.index(("helper destructurings", helpers), self._helper_destructurings)
+        start, helper = first.get(root, (node.start_byte, None))
+        return helper if start < node.start_byte else None
+
+    def _helper_destructurings(self) -> dict[str, tuple[int, str]]:
+        """Each name bound by destructuring a scope helper's result → where its first such
+        declaration starts and the helper's name."""
+        out: dict[str, tuple[int, str]] = {}
         for decl in self.src.declarators:
-            if decl.start_byte >= node.start_byte:
-                break
             pattern, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")
             if pattern is None or value is None or pattern.type != "object_pattern":
                 continue
             call = unwrap(value)
             name = callee_name(call) if call.type == "call_expression" else None
-            if name in self.config.scope_helpers and root in pattern_names(pattern):
-                return name
-        return None
+            if name in self.config.scope_helpers:
+                for bound in pattern_names(pattern):
+                    out.setdefault(bound, (decl.start_byte, name))
+        return out
 
     def _collect_data(self, node: Node) -> Evidence:
         node = self._value_of(node)
@@ -242,12 +252,13 @@ class PrismaCall:
     def _grown(self, ident: Node) -> bool:
         """Whether the array an identifier names is pushed to in the enclosing function."""
         fn = enclosing_function(ident)
-        scope = fn.text if fn is not None else self.src.data
-        name = re.escape(text(ident).encode())
-        return (
-            re.search(rb"\b" + name + rb"\s*\.\s*(?:push|unshift|splice)\s*\(", scope or b"")
-            is not None
-        )
+        name = text(ident)
+        scope = (fn.start_byte, fn.end_byte) if fn is not None else (0, len(self.src.data))
+        if _ASCII_WORD.fullmatch(name):  # the names pushed to in a scope, found once per scope
+            pushed = self.src.index(("pushed", scope), lambda: _pushed_names(self.src, scope))
+            return name in pushed
+        pattern = rb"\b" + re.escape(name.encode()) + _PUSH
+        return re.search(pattern, self.src.data[scope[0] : scope[1]]) is not None
 
     def value_texts(self) -> set[str]:
         """Source text of the where's leaf values (`id`, `input.id`), and of what a bare name is
@@ -271,6 +282,12 @@ class PrismaCall:
                 if any(text(a).rsplit(".", 1)[-1] in tenant_fields for a in args):
                     return True
         return False
+
+
+def _pushed_names(src: Source, scope: tuple[int, int]) -> set[str]:
+    """The names `name.push(…)`, `.unshift(…)` or `.splice(…)` is called on in a byte range."""
+    found = re.finditer(rb"\b(\w+)" + _PUSH, src.data[scope[0] : scope[1]])
+    return {m.group(1).decode("ascii") for m in found}
 
 
 def _pairs(obj: Node) -> list[tuple[str | None, Node]]:

@@ -8,6 +8,7 @@ within one function, from the request source to a variable, to a tenant predicat
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -90,6 +91,12 @@ def _function_of(src: Source, node: Node, wrappers: list[str]) -> Node | None:
 
 def module_function(src: Source, name: str) -> Node | None:
     """A module-level function declaration or `const name = (…) => …` by name."""
+    return src.index("module functions", lambda: _module_functions(src)).get(name)
+
+
+def _module_functions(src: Source) -> dict[str, Node]:
+    """Every module-level function by name, the first declaration of a name winning."""
+    out: dict[str, Node] = {}
     for child in src.root.named_children:
         decl = (
             child.child_by_field_name("declaration") if child.type == "export_statement" else child
@@ -98,14 +105,14 @@ def module_function(src: Source, name: str) -> Node | None:
             continue
         if decl.type in ("function_declaration", "generator_function_declaration"):
             n = decl.child_by_field_name("name")
-            if n is not None and text(n) == name:
-                return decl
+            if n is not None:
+                out.setdefault(text(n), decl)
         elif decl.type in ("lexical_declaration", "variable_declaration"):
             for d in decl.named_children:
                 n, v = d.child_by_field_name("name"), d.child_by_field_name("value")
-                if n is not None and v is not None and text(n) == name:
-                    return v
-    return None
+                if n is not None and v is not None:
+                    out.setdefault(text(n), v)
+    return out
 
 
 def _is_use_server(block: Node | None) -> bool:
@@ -230,9 +237,11 @@ class RequestTrace:
 
     def _declarations(self, fn: Node) -> None:
         """Trace the function's declarations (closures included) in source order."""
-        for decl in self.src.declarators:
-            if fn.start_byte <= decl.start_byte < fn.end_byte:
-                self._declarator(decl)
+        declarators = self.src.declarators
+        starts = self.src.index("declarator starts", lambda: [d.start_byte for d in declarators])
+        lo, hi = bisect_left(starts, fn.start_byte), bisect_left(starts, fn.end_byte)
+        for decl in declarators[lo:hi]:
+            self._declarator(decl)
 
     def _declarator(self, decl: Node) -> None:
         name, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")

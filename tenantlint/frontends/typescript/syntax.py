@@ -7,8 +7,10 @@ only for nodes that become facts; bindings (`const x = …`) are indexed once pe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Hashable, Iterator
 from functools import cache, cached_property
+from typing import Any, TypeVar
 
 from tree_sitter import Language, Node, Query, QueryCursor, Tree
 
@@ -36,6 +38,8 @@ _TRANSPARENT = frozenset(
     }
 )
 _WS = re.compile(r"\s+")
+
+T = TypeVar("T")
 
 _DECLARATORS_QUERY = "(variable_declarator name: (_) value: (_)) @d"
 
@@ -131,6 +135,15 @@ def enclosing_functions(node: Node) -> Iterator[Node]:
         parent = parent.parent
 
 
+def parent_past(node: Node, types: Collection[str]) -> Node | None:
+    """The nearest ancestor of `node` not of one of `types`: `const x = await (call as T)` gives
+    the declarator of `call` past the await, parentheses and cast."""
+    parent = node.parent
+    while parent is not None and parent.type in types:
+        parent = parent.parent
+    return parent
+
+
 def enclosing_function(node: Node) -> Node | None:
     return next(enclosing_functions(node), None)
 
@@ -183,6 +196,15 @@ class Source:
         self.data = data
         self.tree = tree
         self.root = tree.root_node
+        self._indexes: dict[Hashable, Any] = {}
+
+    def index(self, key: Hashable, build: Callable[[], T]) -> T:
+        """An index of this file that the module knowing what it holds builds once, under a key
+        of its own: asked per site, a scan of the file would make a file of N sites cost N²."""
+        if key not in self._indexes:
+            self._indexes[key] = build()
+        found: T = self._indexes[key]
+        return found
 
     def loc(self, node: Node) -> Loc:
         (row, col), (end_row, end_col) = node.start_point, node.end_point
@@ -223,16 +245,34 @@ class Source:
         found = QueryCursor(_declarators_query(self.tree.language)).captures(self.root).get("d", [])
         return sorted(found, key=lambda n: n.start_byte)
 
+    @cached_property
+    def _scoped_bindings(self) -> dict[tuple[str, int | None], tuple[list[int], list[Node]]]:
+        """(name, id of the function declaring it or None) → the declarations' starts and their
+        values, in source order: a lookup bisects one scope's list, not every binding of a name
+        in the file (a name bound in each of N functions would make resolving N² otherwise)."""
+        out: dict[tuple[str, int | None], tuple[list[int], list[Node]]] = {}
+        for key, pairs in self.bindings.items():
+            for name, value in pairs:
+                fn = enclosing_function(name)
+                starts, values = out.setdefault((key, fn.id if fn is not None else None), ([], []))
+                starts.append(name.start_byte)
+                values.append(value)
+        return out
+
     def resolve(self, ident: Node) -> Node | None:
         """The value bound to an identifier by the nearest visible declaration before it."""
-        candidates = self.bindings.get(text(ident))
-        if not candidates:
+        key = text(ident)
+        if key not in self.bindings:
             return None
-        scopes = [*enclosing_functions(ident), None]
-        for scope in scopes:
-            for name, value in reversed(candidates):
-                if name.start_byte < ident.start_byte and enclosing_function(name) == scope:
-                    return None if value.start_byte <= ident.start_byte < value.end_byte else value
+        for scope in [*enclosing_functions(ident), None]:
+            found = self._scoped_bindings.get((key, scope.id if scope is not None else None))
+            if found is None:
+                continue
+            starts, values = found
+            i = bisect_left(starts, ident.start_byte)
+            if i:
+                value = values[i - 1]
+                return None if value.start_byte <= ident.start_byte < value.end_byte else value
         return None
 
     def is_parameter(self, name: str, at: Node) -> bool:
