@@ -122,3 +122,44 @@ def test_code_rules_skip_non_product_code_unless_asked(tmp_path: Path) -> None:
         "scripts/backfill.py",
         "app/e2e/flows.py",
     }
+
+
+SCHEMA = """\
+model Tenant {
+  id String @id
+}
+
+model Tag {
+  id       String @id @default(uuid())
+  tenantId String
+  name     String
+
+  @@index([tenantId])
+}
+"""
+
+TRPC = """\
+import { prisma } from "@/lib/prisma";
+import { api } from "@/trpc/server";
+import { appRouter } from "@/server/routers";
+
+export async function rename(ctx: Context, id: string, name: string) {
+  const caller = appRouter.createCaller(ctx);
+  await caller.tag.update({ id, name }); // a tRPC procedure, not Prisma
+  await api.tag.delete({ id });
+  return prisma.tag.update({ where: { id }, data: { name } }); // expect: TL301
+}
+"""
+
+
+def test_trpc_callers_are_not_prisma_clients(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "tenantlint.toml": 'tenant-fields = ["tenantId"]\ntenant-models = ["Tenant"]\n',
+            "prisma/schema.prisma": SCHEMA,
+            "lib/tags.ts": TRPC,
+        },
+    )
+    _, data = run_check(root, "--select", "TL301")
+    assert actual_findings(data) == expected_markers(root)

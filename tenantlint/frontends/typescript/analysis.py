@@ -47,6 +47,11 @@ _AUTH_NAME = re.compile(
 _MEMBERSHIP = re.compile(r"(?i)user|member|owner")
 
 
+_TRPC_CALL = re.compile(r"\b(createCaller|createCallerFactory|useUtils|useContext|createTRPC\w*)\b")
+_TRPC_IMPORT = re.compile(
+    rb"""import\s+(?:\{([^}]*)\}|(\w+))\s+from\s+['"][^'"]*trpc[^'"]*['"]""", re.IGNORECASE
+)
+
 class Analysis(TenancyFacts):
     """Facts of one parsed file that passed the prefilter."""
 
@@ -96,7 +101,7 @@ class Analysis(TenancyFacts):
                 prop = (
                     obj.child_by_field_name("property") if obj.type == "member_expression" else None
                 )
-                if prop is not None and not text(prop).startswith("$"):
+                if prop is not None and not text(prop).startswith("$") and self._client(obj):
                     self.prisma.append(PrismaCall(self.src, self.config, call, text(prop), name))
             elif name in ROUTER_METHODS and fn.type == "member_expression":
                 self.router_calls.append(call)
@@ -128,6 +133,28 @@ class Analysis(TenancyFacts):
         )
 
     # --- where a site runs ------------------------------------------------------------------
+
+    def _client(self, delegate: Node) -> bool:
+        """Whether `<receiver>.<delegate>` can be a Prisma client's model: not when the receiver
+        is a tRPC caller or client (`caller.tag.update(…)`, `api.post.byId.useQuery`): bound to
+        `createCaller(…)`/`useUtils()`, or imported from a module named like tRPC (PRECISION 15)."""
+        from tenantlint.frontends.typescript.syntax import root_identifier, text, unwrap
+
+        receiver = delegate.child_by_field_name("object")
+        root = root_identifier(receiver) if receiver is not None else None
+        if root is None:
+            return True
+        if root in self.src.index("trpc-imports", self._trpc_imports):
+            return False
+        ident = unwrap(receiver) if receiver is not None else None
+        value = self.src.resolve(ident) if ident is not None and ident.type == "identifier" else None
+        return value is None or _TRPC_CALL.search(text(value)) is None
+
+    def _trpc_imports(self) -> frozenset[str]:
+        names: set[str] = set()
+        for m in _TRPC_IMPORT.finditer(self.src.data):
+            names |= {n.split(b" as ")[-1].strip().decode() for n in (m[1] or m[2]).split(b",")}
+        return frozenset(n for n in names if n)
 
     def _receiver_scoping(self, receiver: Node | None) -> tuple[bool, bool]:
         """(rls_scoped, bypass_rls) of a client bound by `const db = prisma.$extends(forTenant(id))`."""
