@@ -73,6 +73,16 @@ def find_root(start: Path) -> Path:
     return here
 
 
+def find_repo_root(root: Path) -> Path:
+    """The git top level holding `root` (the nearest ancestor with `.git`, a directory or, in a
+    worktree or submodule, a file); `root` itself when it is in no repository. SARIF and GitHub
+    annotations name files relative to it, as code scanning resolves them."""
+    for candidate in (root, *root.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return root
+
+
 def globspec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
@@ -166,6 +176,7 @@ def in_targets(rel: str, targets: list[str] | None) -> bool:
 __all__ = [
     "CONFIG_FILES",
     "discover",
+    "find_repo_root",
     "find_root",
     "globspec",
     "in_targets",

@@ -226,8 +226,11 @@ def test_path_defaults_to_the_current_directory(
     assert rules_of(invoke("check", "--format", "json")[1]) == [("TL103", 6), ("TL101", 1)]
 
 
-def test_file_name_that_is_not_utf8_is_analysed_and_shown_escaped(tmp_path: Path) -> None:
+def test_file_name_that_is_not_utf8_is_analysed_and_shown_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = write_project(tmp_path, {"tenantlint.toml": 'tenant-fields = ["tenant_id"]\n'})
+    monkeypatch.chdir(root)
     (root / os.fsdecode(b"b\xff.py")).write_text("x = 1\n")
     (root / os.fsdecode(b"c\xfe.py")).write_text("x = (\n")  # TL001, so the path is shown
     shown = "c\\xfe.py"

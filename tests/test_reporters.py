@@ -26,7 +26,8 @@ SCHEMA = (
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # text and Markdown name files from the current directory
     return write_project(tmp_path, {"prisma/schema.prisma": SCHEMA})
 
 
@@ -134,7 +135,8 @@ HOSTILE_PATH = "app/a\nb #c<img src=x onerror=alert(1)>é\x1b[31m.py"
 
 
 @pytest.fixture
-def hostile(tmp_path: Path) -> Path:
+def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
     return write_project(
         tmp_path,
         {"tenantlint.toml": 'tenant-fields = ["tenant_id"]\n', HOSTILE_PATH: HOSTILE_MODEL},
@@ -162,7 +164,10 @@ def test_sarif_uris_are_percent_encoded(hostile: Path) -> None:
     )
 
 
-def test_markdown_shows_names_and_messages_never_as_html(tmp_path: Path) -> None:
+def test_markdown_shows_names_and_messages_never_as_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     root = write_project(
         tmp_path,
         {

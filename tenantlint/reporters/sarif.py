@@ -8,6 +8,7 @@ from typing import Any
 
 from tenantlint.report_model import Report
 from tenantlint.reporters.escape import uri_path
+from tenantlint.reporters.paths import PathStyle
 from tenantlint.rule import Finding
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -27,9 +28,10 @@ class SarifReporter:
             }
             for r in report.rules
         ]
-        results = [_result(f, index) for f in report.findings]
+        paths = PathStyle.of(report.root)  # code scanning resolves URIs from the repository
+        results = [_result(f, index, paths) for f in report.findings]
         for s in report.suppressed:
-            res = _result(s.finding, index)
+            res = _result(s.finding, index, paths)
             res["suppressions"] = [{"kind": "inSource", "justification": s.reason or "suppressed"}]
             results.append(res)
         doc = {
@@ -45,7 +47,7 @@ class SarifReporter:
                             "rules": rules,
                         }
                     },
-                    "originalUriBaseIds": {"%SRCROOT%": {"uri": report.root.as_uri() + "/"}},
+                    "originalUriBaseIds": {"%SRCROOT%": {"uri": paths.repo.as_uri() + "/"}},
                     "results": results,
                 }
             ],
@@ -53,7 +55,7 @@ class SarifReporter:
         return json.dumps(doc, indent=2) + "\n"
 
 
-def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _result(f: Finding, index: dict[str, int], paths: PathStyle) -> dict[str, Any]:
     res: dict[str, Any] = {
         "ruleId": f.rule,
         "level": _LEVEL[f.severity],
@@ -61,7 +63,10 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": uri_path(f.path), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {
+                        "uri": uri_path(paths.in_repo(f.path)),
+                        "uriBaseId": "%SRCROOT%",
+                    },
                     "region": {
                         "startLine": f.line,
                         "startColumn": f.column,

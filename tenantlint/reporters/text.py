@@ -6,14 +6,16 @@ from collections import Counter
 
 from tenantlint.report_model import Report
 from tenantlint.reporters.escape import printable
+from tenantlint.reporters.paths import PathStyle
 
 
 class TextReporter:
     def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str:
         out: list[str] = []
+        paths = PathStyle.of(report.root)
         for f in report.findings:
             out.append(
-                f"{printable(f.path)}:{f.line}:{f.column}: {f.rule} [{f.severity}] {printable(f.message)}"
+                f"{printable(paths.shown(f.path))}:{f.line}:{f.column}: {f.rule} [{f.severity}] {printable(f.message)}"
             )
             source = None if quiet else report.source_line(f.path, f.line)
             if source is not None and source.strip():
