@@ -412,7 +412,9 @@ def db_audit(
     ctx.meta[VERBOSE] = verbose
     if not database_url:
         raise UserError("db-audit needs a database: --database-url URL or $DATABASE_URL")
-    project = load_project([compare or Path.cwd()], config_file)
+    # without --compare-migrations, the project is the config's (its model names give tables)
+    start = compare or (config_file.parent if config_file is not None else Path.cwd())
+    project = load_project([start], config_file)
     cfg = project.config
     enabled = load_registry().resolve(
         select if select is not None else cfg.select,

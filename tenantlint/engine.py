@@ -53,13 +53,14 @@ class RunResult:
 
 
 def load_project(paths: Sequence[Path], config_file: Path | None = None) -> Project:
-    """Find the root from the first path and load its configuration."""
+    """Find the root from the first path and load its configuration: `config_file`, when given,
+    supplies the settings only; the root always comes from the paths (SPEC)."""
     for p in paths:
         if not p.exists():
             raise UserError(f"{p}: no such file or directory")
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"{config_file}: config file not found")
-    root = find_root(config_file.parent if config_file else (paths[0] if paths else Path.cwd()))
+    root = find_root(paths[0] if paths else Path.cwd())
     path = config_file or find_config_file(root)
     shown = None
     if path is not None:

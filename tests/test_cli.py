@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,32 @@ def test_file_name_that_is_not_utf8_is_analysed_and_shown_escaped(
     # the file given by its own name on the command line is reported
     code, out, _ = invoke("check", str(root / os.fsdecode(b"c\xfe.py")), "--format", "json")
     assert code == 1 and [f["path"] for f in json.loads(out)["findings"]] == [shown]
+
+
+def test_config_file_elsewhere_supplies_settings_not_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "next-prisma-rls"
+    in_place = rules_and_paths(invoke("check", str(fixture), "--format", "json", "--no-cache"))
+    assert len(in_place) > 5
+    project = tmp_path / "app"
+    shutil.copytree(fixture, project, ignore=shutil.ignore_patterns(".tenantlint_cache"))
+    settings = tmp_path / "settings"
+    settings.mkdir()
+    (project / "tenantlint.toml").rename(settings / "tenantlint.toml")
+    (project / ".git").mkdir()  # the project's root marker, without its config
+    config = str(settings / "tenantlint.toml")
+    monkeypatch.chdir(settings)  # a sibling folder, holding the config
+    assert rules_and_paths(invoke("check", "../app", "--config", config, "--format", "json")) == (
+        in_place
+    )
+    monkeypatch.chdir(project / "app")  # inside the project, the config outside it
+    assert rules_and_paths(invoke("check", "..", "--config", config, "--format", "json")) == (
+        in_place
+    )
+
+
+def rules_and_paths(run: tuple[int, str, str]) -> list[tuple[str, str, int]]:
+    code, out, err = run
+    assert code == 1, err
+    return [(f["rule"], f["path"], f["line"]) for f in json.loads(out)["findings"]]
