@@ -404,7 +404,7 @@ def db_audit(
     """Audit a live PostgreSQL database: tables, RLS, policies, and the connecting role.
     Findings are reported at `db:<schema>.<table>`."""
     from tenantlint import dbaudit
-    from tenantlint.engine import RunResult, _fingerprinted, load_project
+    from tenantlint.engine import RunResult, _fingerprinted, enabled_rules, load_project
     from tenantlint.facts import FileFacts
     from tenantlint.registry import load_registry
 
@@ -416,11 +416,7 @@ def db_audit(
     start = compare or (config_file.parent if config_file is not None else Path.cwd())
     project = load_project([start], config_file)
     cfg = project.config
-    enabled = load_registry().resolve(
-        select if select is not None else cfg.select,
-        [*cfg.extend_select, *(extend_select or ())],
-        [*cfg.ignore, *(ignore or ())],
-    )
+    enabled = enabled_rules(load_registry(), cfg, select, extend_select or (), ignore or ())
     catalog = dbaudit.read_catalog(database_url, schemas)
     migrations: dict[str, FileFacts] = {}
     if project.config_path is not None or compare is not None:  # never scan a stray directory

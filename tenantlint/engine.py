@@ -151,11 +151,25 @@ def _enabled(
             raise ConfigError(
                 f"{config_path or 'config'}: key '{key.replace('_', '-')}': {exc}"
             ) from None
-    return registry.resolve(
-        select if select is not None else cfg.select,
-        [*cfg.extend_select, *extend_select],
-        [*cfg.ignore, *ignore],
-    )
+    return enabled_rules(registry, cfg, select, extend_select, ignore)
+
+
+def enabled_rules(
+    registry: Registry,
+    cfg: Config,
+    select: Sequence[str] | None,
+    extend_select: Sequence[str],
+    ignore: Sequence[str],
+) -> list[str]:
+    """The command line wins over the config, as in ruff: the config's selection first, then the
+    command line's on top of it; a `--select` replaces the config's `select`, `extend-select`
+    and `ignore`; `--extend-select` and `--ignore` add to what the config chose."""
+    if select is not None:
+        return registry.resolve(select, extend_select, ignore)
+    chosen = set(registry.resolve(cfg.select, cfg.extend_select, cfg.ignore))
+    chosen |= set(registry.resolve([], extend_select))
+    chosen -= set(registry.resolve([], ignore))
+    return sorted(chosen)
 
 
 _CODE_RULES = ("TL3", "TL4", "TL5")

@@ -279,3 +279,23 @@ def rules_and_paths(run: tuple[int, str, str]) -> list[tuple[str, str, int]]:
     code, out, err = run
     assert code == 1, err
     return [(f["rule"], f["path"], f["line"]) for f in json.loads(out)["findings"]]
+
+
+def test_command_line_selection_wins_over_the_config(tmp_path: Path) -> None:
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "next-prisma-rls"
+    rules = {r for r, _, _ in rules_and_paths(invoke("check", str(fixture), "--format", "json"))}
+    assert {"TL105", "TL301"} <= rules  # the config's extend-select adds TL105
+    selected = invoke("check", str(fixture), "--format", "json", "--select", "unscoped-query")
+    assert {r for r, _, _ in rules_and_paths(selected)} == {"TL301"}  # and --select replaces it
+
+    root = project(tmp_path, config='ignore = ["TL102"]\nextend-select = ["TL105"]\n')
+    assert rules_of(invoke("check", str(root), "--format", "json")[1]) == [("TL103", 6)]
+    # --select replaces the config's select, extend-select and ignore
+    assert rules_of(invoke("check", str(root), "--format", "json", "--select", "TL102")[1]) == [
+        ("TL102", 7)
+    ]
+    # --extend-select and --ignore add to the config's selection, and win where they differ
+    extended = invoke("check", str(root), "--format", "json", "--extend-select", "TL102")
+    assert rules_of(extended[1]) == [("TL103", 6), ("TL102", 7)]
+    code, out, _ = invoke("check", str(root), "--format", "json", "--ignore", "TL103")
+    assert code == 0 and rules_of(out) == []
