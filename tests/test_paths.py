@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 from click.testing import CliRunner
@@ -41,13 +42,15 @@ def check(*args: str) -> str:
 
 
 def ci_paths(target: str) -> tuple[str, str]:
-    """The file as GitHub annotations and SARIF name it, and SARIF's %SRCROOT%."""
+    """The file as GitHub annotations, SARIF and JUnit name it, and SARIF's %SRCROOT%."""
     github = check(target, "--format", "github")
     file = github.split("file=", 1)[1].split(",", 1)[0]
     run = json.loads(check(target, "--format", "sarif"))["runs"][0]
     location = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert location["uriBaseId"] == "%SRCROOT%"
-    assert file == location["uri"]
+    case = ET.fromstring(check(target, "--format", "junit")).find("testsuite/testcase")
+    assert case is not None
+    assert file == location["uri"] == case.get("file")
     return file, run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
 
 

@@ -82,6 +82,49 @@ def test_junit(root: Path) -> None:
     assert xml.get("tests") == "1" and xml.get("failures") == "1"
     case = xml.find("testsuite/testcase")
     assert case is not None and case.get("name") == "prisma/schema.prisma:7:3"
+    assert (case.get("file"), case.get("line")) == ("prisma/schema.prisma", "7")
+
+
+def _consistent_counts(xml: ET.Element) -> list[ET.Element]:
+    """Every suite's and the suites' `tests`/`failures` count its cases; returns the cases."""
+    cases: list[ET.Element] = []
+    for suite in xml.findall("testsuite"):
+        mine = suite.findall("testcase")
+        assert suite.get("tests") == str(len(mine))
+        assert suite.get("failures") == str(sum(c.find("failure") is not None for c in mine))
+        cases += mine
+    assert xml.get("tests") == str(len(cases))
+    assert xml.get("failures") == str(sum(c.find("failure") is not None for c in cases))
+    return cases
+
+
+def test_junit_one_case_per_finding_with_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    schema = SCHEMA.replace("String? // tenantlint: ignore[TL103] backfill, see #12", "String?")
+    root = write_project(
+        tmp_path,
+        {
+            "prisma/schema.prisma": schema.replace(
+                "@id\n  tenantId", "@id\n  code String @unique\n  tenantId"
+            )
+        },
+    )
+    findings = json.loads(render(root, "json"))["findings"]
+    assert len(findings) == 3 and len({f["rule"] for f in findings}) == 2
+    cases = _consistent_counts(ET.fromstring(render(root, "junit")))
+    assert sorted(
+        (c.get("file"), c.get("line"), c.find("failure") is not None) for c in cases
+    ) == sorted((f["path"], str(f["line"]), True) for f in findings)
+
+
+def test_junit_clean_run_is_one_passing_case(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"prisma/schema.prisma": "model Tenant {\n  id String @id\n}\n"})
+    result = CliRunner().invoke(main, ["check", str(root), "--format", "junit"])
+    assert result.exit_code == 0, result.output
+    (case,) = _consistent_counts(ET.fromstring(result.stdout))
+    assert case.find("failure") is None and case.get("name") == "no findings"
 
 
 def test_markdown(root: Path) -> None:
