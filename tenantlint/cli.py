@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,7 +20,7 @@ from tenantlint.atomic import write_atomic
 from tenantlint.errors import UserError
 
 if TYPE_CHECKING:
-    from tenantlint.engine import RunResult
+    from tenantlint.engine import Project, RunResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -122,7 +123,14 @@ def _selection_and_output(f: F) -> F:
             "--extend-select", callback=_csv, help="Rules to enable on top of the selection."
         ),
         click.option("--ignore", callback=_csv, help="Rules to disable."),
-        click.option("--format", "fmt", default="text", type=click.Choice(FORMATS)),
+        click.option(
+            "--format",
+            "--output-format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            help="Output format (default: text; github when $GITHUB_ACTIONS is true and the "
+            "report goes to stdout).",
+        ),
         click.option(
             "--output",
             "-o",
@@ -142,9 +150,18 @@ def _selection_and_output(f: F) -> F:
     return f
 
 
+def output_format(fmt: str | None, output: Path | None) -> str:
+    """The format asked for; without one, GitHub annotations in GitHub Actions (on stdout, where
+    the runner reads them), else text."""
+    if fmt is not None:
+        return fmt
+    in_actions = os.environ.get("GITHUB_ACTIONS", "").lower() == "true"
+    return "github" if in_actions and output is None else "text"
+
+
 def _emit(
     result: RunResult,
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     fail_on: str,
     *,
@@ -157,7 +174,8 @@ def _emit(
     from tenantlint.rule import SEVERITY_RANK
 
     report = build_report(result)
-    write_output(get_reporter(fmt).render(report, statistics=statistics, quiet=quiet), output)
+    reporter = get_reporter(output_format(fmt, output))
+    write_output(reporter.render(report, statistics=statistics, quiet=quiet), output)
     threshold = SEVERITY_RANK.get(fail_on)
     failing = threshold is not None and any(
         SEVERITY_RANK[f.severity] >= threshold for f in result.findings
@@ -210,6 +228,12 @@ def main() -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the fact cache.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Print the root, the resolved settings and the files, then exit 0 without checking.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no excerpts or progress.")
 @_verbose_listing
 def check(
@@ -218,7 +242,7 @@ def check(
     select: list[str] | None,
     extend_select: list[str] | None,
     ignore: list[str] | None,
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     baseline: Path | None,
     write_baseline: Path | None,
@@ -226,6 +250,8 @@ def check(
     jobs: int | None,
     no_cache: bool,
     statistics: bool,
+    exit_zero: bool,
+    show_settings: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -237,6 +263,10 @@ def check(
     ctx.meta[VERBOSE] = verbose
     targets = list(paths) or [Path(".")]  # SPEC: PATH defaults to "."
     project = load_project(targets, config_file)
+    if show_settings:
+        settings = _settings(project, targets, select, extend_select or (), ignore or ())
+        write_output(settings, output)
+        ctx.exit(EXIT_OK)
     result = run(
         project,
         targets,
@@ -253,7 +283,48 @@ def check(
     if write_baseline is not None:
         save_baseline(write_baseline, result.findings + result.baselined)
     code = _emit(result, fmt, output, fail_on, statistics=statistics, quiet=quiet)
-    ctx.exit(EXIT_OK if write_baseline is not None else code)
+    ctx.exit(EXIT_OK if write_baseline is not None or exit_zero else code)
+
+
+def _settings(
+    project: Project,
+    targets: list[Path],
+    select: Sequence[str] | None,
+    extend_select: Sequence[str],
+    ignore: Sequence[str],
+) -> str:
+    """`check --show-settings`: where the run would look, with which settings, at which files."""
+    from collections import Counter
+
+    from tenantlint.collect import project_files
+    from tenantlint.config import to_toml
+    from tenantlint.discovery import find_repo_root, in_targets, project_path, resolve_targets
+    from tenantlint.engine import selected_rules
+    from tenantlint.frontends import frontend_for
+    from tenantlint.registry import load_registry
+    from tenantlint.reporters.escape import printable
+
+    cfg, root = project.config, project.root
+    enabled = selected_rules(
+        load_registry(), cfg, select, extend_select, ignore, project.config_path
+    )
+    reported = resolve_targets(root, targets)
+    files = project_files(root, cfg.include, cfg.exclude, use_cache=False)
+    kinds = Counter(frontend_for(rel) or "other" for rel in files)
+    shown = sum(in_targets(rel, reported) for rel in files)
+    lines = [
+        f"Root: {printable(project_path(str(root)))}",
+        f"Repository: {printable(project_path(str(find_repo_root(root))))}",
+        f"Config: {printable(project.config_path or 'none (the defaults)')}",
+        f"Rules enabled ({len(enabled)}): {', '.join(enabled) or 'none'}",
+        f"Files: {len(files)} in the project ("
+        + (", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none")
+        + f"), {shown} reported for the paths given",
+        "",
+        "# Settings (the config with its defaults):",
+        to_toml(cfg).rstrip("\n"),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 @main.command("rules")

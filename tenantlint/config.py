@@ -140,6 +140,40 @@ class Config(BaseModel):
         )
 
 
+def to_toml(config: Config) -> str:
+    """Every key of the config with its resolved value, as the TOML that would set it (a key
+    whose value is "each rule's default", `select`, as a comment)."""
+    lines: list[str] = []
+    for name, value in config.model_dump().items():
+        key = name.replace("_", "-")
+        if value is None:
+            lines.append(f"# {key}: not set (each rule's default)")
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, dict):
+        items = ", ".join(f"{_toml_string(k)} = {_toml_value(v)}" for k, v in value.items())
+        return f"{{ {items} }}" if items else "{}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {type(value).__name__}")
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes and backslashes escaped, control characters as `\\uXXXX`."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + re.sub("[\x00-\x1f\x7f]", lambda m: f"\\u{ord(m[0]):04x}", escaped) + '"'
+
+
 def find_config_file(root: Path) -> Path | None:
     """The config file at the root: tenantlint.toml, .tenantlint.toml, or a pyproject with our table."""
     for name in CONFIG_FILES:

@@ -87,7 +87,7 @@ def run(
     """Analyse the whole root; report findings only for `paths` (all when empty)."""
     cfg = project.config
     registry = load_registry()
-    enabled = _enabled(registry, cfg, select, extend_select, ignore, project.config_path)
+    enabled = selected_rules(registry, cfg, select, extend_select, ignore, project.config_path)
     targets = resolve_targets(project.root, paths) if paths else None
     rels = project_files(project.root, cfg.include, cfg.exclude, use_cache)
     files = collect(
@@ -129,7 +129,7 @@ def run(
     return result
 
 
-def _enabled(
+def selected_rules(
     registry: Registry,
     cfg: Config,
     select: Sequence[str] | None,
@@ -137,6 +137,7 @@ def _enabled(
     ignore: Sequence[str],
     config_path: str | None,
 ) -> list[str]:
+    """The enabled codes, after checking every rule selector the config names."""
     named: list[tuple[str, str]] = [
         (key, sel)
         for key in ("select", "extend_select", "ignore")

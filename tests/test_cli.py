@@ -299,3 +299,53 @@ def test_command_line_selection_wins_over_the_config(tmp_path: Path) -> None:
     assert rules_of(extended[1]) == [("TL103", 6), ("TL102", 7)]
     code, out, _ = invoke("check", str(root), "--format", "json", "--ignore", "TL103")
     assert code == 0 and rules_of(out) == []
+
+
+def test_exit_zero_output_format_and_github_actions_default(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    code, out, _ = invoke("check", str(root), "--exit-zero")
+    assert code == 0 and "TL102 [error]" in out  # findings printed, exit 0
+    assert invoke("check", str(tmp_path / "missing"), "--exit-zero")[0] == 2  # errors still 2
+    assert invoke("check", str(root), "--exit-zero", "--select", "TL9")[0] == 2
+    code, out, _ = invoke("check", str(root), "--output-format", "json")
+    assert code == 1 and rules_of(out) == [("TL103", 6), ("TL102", 7)]
+
+    def in_actions(*args: str) -> str:
+        result = CliRunner(env={"GITHUB_ACTIONS": "true"}).invoke(main, ["check", *args])
+        assert result.exit_code == 1, result.output
+        return result.stdout
+
+    assert in_actions(str(root)).startswith("::error file=prisma/schema.prisma,line=6,")
+    assert ": TL103 [error]" in in_actions(str(root), "--format", "text")  # explicit: text
+    assert json.loads(in_actions(str(root), "--output-format", "json"))["findings"]
+    written = tmp_path / "out.txt"
+    in_actions(str(root), "-o", str(written))  # a file is not the runner's log: text
+    assert written.read_text().startswith(f"{root / 'prisma/schema.prisma'}:6:")
+
+
+def test_show_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenantlint.config import config_from_dict, tomllib
+
+    root = write_project(
+        tmp_path,
+        {
+            "prisma/schema.prisma": SCHEMA,
+            "app/a.ts": "export const x = 1;\n",
+            "app/b.py": "x = 1\n",
+            "tenantlint.toml": 'extend-select = ["TL105"]\nseverity = { TL104 = "info" }\n',
+        },
+    )
+    monkeypatch.chdir(root / "app")
+    code, out, err = invoke("check", "--show-settings", "--ignore", "TL1")
+    assert code == 0 and err == "", err
+    head, _, settings = out.partition("# Settings (the config with its defaults):\n")
+    assert f"Root: {root.resolve()}" in head and "Config: tenantlint.toml" in head
+    assert "Files: 3 in the project (1 prisma, 1 python, 1 typescript), 2 reported" in head
+    enabled = head.split("Rules enabled (", 1)[1].split("\n", 1)[0]
+    assert "TL301" in enabled and "TL10" not in enabled  # the command line's --ignore applies
+    parsed = tomllib.loads(settings)  # the resolved settings, as TOML that would set them
+    assert parsed["extend-select"] == ["TL105"] and parsed["severity"] == {"TL104": "info"}
+    assert parsed["tenant-fields"] == ["tenantId", "tenant_id"]  # defaults shown too
+    assert config_from_dict(parsed) == config_from_dict(
+        {"extend-select": ["TL105"], "severity": {"TL104": "info"}}
+    )
