@@ -104,3 +104,11 @@ def test_the_bundled_example_from_the_repository_root(monkeypatch: pytest.Monkey
         lines[:3]
     )
     assert (FIXTURES.parent / lines[0].split(":", 1)[0]).is_file()  # it opens
+
+
+def test_database_locations_are_shown_as_they_are(repo: Path) -> None:
+    from tenantlint.reporters.paths import PathStyle
+
+    style = PathStyle.of(repo / "services" / "api", cwd=repo.parent / "elsewhere")
+    assert style.shown("db:public.docs") == style.in_repo("db:public.docs") == "db:public.docs"
+    assert style.in_repo("prisma/schema.prisma") == "services/api/prisma/schema.prisma"

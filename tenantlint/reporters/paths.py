@@ -1,7 +1,8 @@
 """Where each format names a file. Findings carry project paths (root-relative); text and
 Markdown show them relative to the current directory, as ruff does (absolute when the file is
 not under it), so a terminal or an editor opens them; SARIF, GitHub annotations and JUnit name
-them relative to the repository (git top level), as code scanning and CI resolve them."""
+them relative to the repository (git top level), as code scanning and CI resolve them. What
+`db-audit` reports at (`db:<schema>.<table>`) is no file, and is shown as it is."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tenantlint.discovery import find_repo_root, project_path
+
+DATABASE = "db:"  # the prefix of db-audit's locations
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class PathStyle:
 
     def shown(self, path: str) -> str:
         """Relative to the current directory when the file is under it, else absolute."""
+        if path.startswith(DATABASE):
+            return path
         if self._cwd_prefix is not None:
             return self._cwd_prefix + path
         if self._cwd_strip is not None and path.startswith(self._cwd_strip):
@@ -47,7 +52,7 @@ class PathStyle:
 
     def in_repo(self, path: str) -> str:
         """Relative to the repository's top level (the project root when there is no git)."""
-        return self._repo_prefix + path
+        return path if path.startswith(DATABASE) else self._repo_prefix + path
 
 
 def _prefix(rel: Path) -> str:
