@@ -52,6 +52,7 @@ _TRPC_IMPORT = re.compile(
     rb"""import\s+(?:\{([^}]*)\}|(\w+))\s+from\s+['"][^'"]*trpc[^'"]*['"]""", re.IGNORECASE
 )
 
+
 class Analysis(TenancyFacts):
     """Facts of one parsed file that passed the prefilter."""
 
@@ -147,7 +148,9 @@ class Analysis(TenancyFacts):
         if root in self.src.index("trpc-imports", self._trpc_imports):
             return False
         ident = unwrap(receiver) if receiver is not None else None
-        value = self.src.resolve(ident) if ident is not None and ident.type == "identifier" else None
+        value = (
+            self.src.resolve(ident) if ident is not None and ident.type == "identifier" else None
+        )
         return value is None or _TRPC_CALL.search(text(value)) is None
 
     def _trpc_imports(self) -> frozenset[str]:
