@@ -624,7 +624,8 @@ class Fuzzer:
             if first:
                 tally.batches += 1
                 tally.walls.append(run.wall)
-                tally.max_wall = max(tally.max_wall, run.wall)
+                if not run.hung:
+                    tally.max_wall = max(tally.max_wall, run.wall)
                 tally.files += len(mutants)
         if run.hung or run.crash():
             at_fault = self.isolate(frontend, fixture, mutants, run)
@@ -825,7 +826,7 @@ class Fuzzer:
             "TL001/acc.",
             "compile-only",
             "batches",
-            "max s",
+            "max s (not hung)",
             "total s",
         )
         rows = [head]
