@@ -159,3 +159,28 @@ def test_bom_crlf_and_non_ascii_identifiers_keep_exact_columns() -> None:
 def test_a_broken_file_without_markers_is_still_reported() -> None:
     facts = PythonFrontEnd().parse("scripts/util.py", "def helper(:\n    return 1\n", CFG)
     assert [(e.loc.line, e.loc.column) for e in facts.parse_errors] == [(1, 12)]
+
+
+def test_a_huge_broken_line_is_not_sent_to_the_second_opinion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """libcst's time grows with the square of a long expression (fuzz: a 50,000-term chain ending
+    in a syntax error took over 5 minutes): such a file is a TL001 without asking it."""
+    from tenantlint.frontends.python import syntax
+
+    def refuse(text: str) -> bool:
+        raise AssertionError("libcst was asked")
+
+    monkeypatch.setattr(syntax, "_libcst_accepts", refuse)
+    facts = PythonFrontEnd().parse("app/mod.py", "import sqlalchemy\nx = " + "x + " * 50_000, CFG)
+    assert [e.message for e in facts.parse_errors] == ["Python syntax error: invalid syntax"]
+
+
+def test_typescript_error_thousands_of_levels_deep_is_one_tl001() -> None:
+    """tree-sitter's `Node.parent` overflowed the C stack (SIGSEGV, the run ended) on an error
+    14,500 levels down (fuzz mutant typescript:24)."""
+    from tenantlint.frontends.typescript import TypeScriptFrontEnd
+
+    text = 'import { prisma } from "./db";\nconst o = {\n  a: 1,\n' + "x + " * 15_000 + "\n};\n"
+    facts = TypeScriptFrontEnd().parse("lib/deep.ts", text, CFG)
+    assert len(facts.parse_errors) == 1

@@ -35,6 +35,7 @@ _BASE_MARKERS = (
 _TYPE_CONTEXTS = frozenset(
     {"type_parameters", "type_annotation", "type_arguments", "type_parameter"}
 )
+_MAX_GAP_DEPTH = 1_000
 _TS_ONLY_LINE = re.compile(rb"typeof\s+import\s*\(|[\w$\]]\s*<[^<>`;]*>\s*`|export\s+type\s+\*")
 
 
@@ -114,14 +115,16 @@ def _parse_errors(src: Source) -> tuple[ParseError, ...]:
     (tree-sitter-typescript rejects valid variance annotations such as `<in out T>`)."""
     if not src.root.has_error:
         return ()
-    stack = [src.root]
+    stack = [(src.root, 0)]
     while stack:  # depth first, in source order
-        node = stack.pop()
+        node, depth = stack.pop()
         if node.is_error or node.is_missing:
-            if not _grammar_gap(src, node):
+            # tree-sitter's `Node.parent` overflows the C stack some 14,000 levels down: an
+            # error that deep is no grammar gap of a type annotation, and is reported as it is
+            if depth > _MAX_GAP_DEPTH or not _grammar_gap(src, node):
                 return (_error(src, node),)
             continue
-        stack.extend(c for c in reversed(node.children) if c.has_error or c.is_missing)
+        stack.extend((c, depth + 1) for c in reversed(node.children) if c.has_error or c.is_missing)
     return ()
 
 
