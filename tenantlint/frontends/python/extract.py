@@ -41,7 +41,7 @@ def extract(
         guard_defined=code.guard_defined,
         flags=tuple(code.flags),
         fallbacks=tuple(code.fallbacks),
-        sql_templates=tuple(sql_templates(module, migrations.constants)),
+        sql_templates=tuple(sql_templates(migrations.functions, migrations.constants)),
         context_providers=tuple(code.context_providers()),
         extra=migrations.extra,
     )

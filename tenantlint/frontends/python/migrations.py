@@ -27,7 +27,7 @@ from tenantlint.facts import (
     SqlTemplate,
 )
 from tenantlint.frontends.python.models import ModelExtractor, app_label, field_indexes
-from tenantlint.frontends.python.strings import evaluate, module_functions
+from tenantlint.frontends.python.strings import Params, evaluate, module_functions
 from tenantlint.frontends.python.util import (
     Imports,
     ModuleReader,
@@ -145,8 +145,6 @@ class MigrationExtractor(ModuleReader):
         if isinstance(node, ast.Name):
             bound = self.constants.get(node.id)
             return self._literal_rows(bound) if bound is not None else None
-        if isinstance(node, ast.Call) and last_name(node.func) in ("items", "zip"):
-            return None
         strings = literal_strs(node)
         if strings is not None:
             return [(s,) for s in strings]
@@ -422,10 +420,12 @@ class MigrationExtractor(ModuleReader):
         return out
 
 
-def sql_templates(module: ast.Module, constants: dict[str, ast.expr]) -> list[SqlTemplate]:
-    """The module's functions that return DDL built from their parameters."""
+def sql_templates(
+    functions: dict[str, tuple[Params, ast.expr]], constants: dict[str, ast.expr]
+) -> list[SqlTemplate]:
+    """The module functions (`module_functions`) that return DDL built from their parameters."""
     out: list[SqlTemplate] = []
-    for name, (params, returned) in module_functions(module).items():
+    for name, (params, returned) in functions.items():
         names = [p for p, _ in params]
 
         def resolve(n: str, names: list[str] = names) -> ast.expr | str | None:
