@@ -12,6 +12,8 @@ class ParseErrorRule(Rule):
     code = "TL001"
     name = "parse-error"
     severity = "error"
+    precision = "very-high"
+    fix = "fix the syntax error: until then, tenantlint cannot check this file"
     summary = "A file that could not be parsed; the rest of the run goes on."
     rationale = (
         "A file tenantlint cannot read is a file it cannot vouch for. Rather than skip it silently "

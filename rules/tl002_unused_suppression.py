@@ -12,6 +12,8 @@ class UnusedSuppression(Rule):
     code = "TL002"
     name = "unused-suppression"
     severity = "warning"
+    precision = "very-high"
+    fix = "remove the comment, or the codes in it that match no finding"
     summary = "A `tenantlint: ignore[…]` comment that silences nothing."
     rationale = (
         "Suppressions outlive the code they were written for. One that no longer matches a "

@@ -12,6 +12,10 @@ class InvalidSuppression(Rule):
     code = "TL003"
     name = "invalid-suppression"
     severity = "warning"
+    precision = "very-high"
+    fix = (
+        "name the rules it silences, and why: `tenantlint: ignore[TL301] the id is a signed token`"
+    )
     summary = "A suppression comment that names an unknown rule or names none."
     rationale = (
         "A blanket `tenantlint: ignore` would silence every rule on the line, including the ones "

@@ -12,6 +12,11 @@ class MissingTenantColumn(Rule):
     code = "TL101"
     name = "missing-tenant-column"
     severity = "error"
+    security_severity = 7.5
+    cwe = (639, 284)
+    precision = "medium"
+    config_keys = ("tenant-fields", "tenant-models", "global-models")
+    fix = "add a required tenant column, or list the model in global-models if every tenant shares its rows"
     summary = (
         "A model or table that is neither tenant-scoped, scoped via its parent, declared global, "
         "nor the tenant root."

@@ -16,6 +16,11 @@ class UniqueNotTenantScoped(Rule):
     code = "TL102"
     name = "unique-not-tenant-scoped"
     severity = "error"
+    security_severity = 5.3
+    cwe = (284, 203)
+    precision = "high"
+    config_keys = ("tenant-fields", "tenant-models", "global-models")
+    fix = "make the unique key start with the tenant column"
     summary = "A unique constraint or index on a tenant-scoped model that does not include the tenant column."
     rationale = (
         "A unique index on `email` across all tenants lets one tenant's data decide what another "

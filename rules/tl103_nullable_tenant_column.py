@@ -12,6 +12,11 @@ class NullableTenantColumn(Rule):
     code = "TL103"
     name = "nullable-tenant-column"
     severity = "error"
+    security_severity = 5.4
+    cwe = (284,)
+    precision = "high"
+    config_keys = ("tenant-fields", "tenant-models", "global-models")
+    fix = "backfill the rows without a tenant, then make the tenant column required"
     summary = "The tenant column of a tenant-scoped model is optional (nullable)."
     rationale = (
         "A row whose tenant is NULL belongs to nobody: `tenant_id = $1` never matches it, an RLS "

@@ -12,6 +12,9 @@ class TenantColumnNotIndexed(Rule):
     code = "TL104"
     name = "tenant-column-not-indexed"
     severity = "warning"
+    precision = "high"
+    config_keys = ("tenant-fields", "tenant-models", "global-models")
+    fix = "index the tenant column, or lead a compound key with it"
     summary = (
         "No index, unique or primary key of a tenant-scoped model leads with the tenant column."
     )

@@ -13,6 +13,11 @@ class CrossTenantReference(Rule):
     name = "cross-tenant-reference"
     severity = "warning"
     enabled_by_default = False
+    security_severity = 6.5
+    cwe = (639,)
+    precision = "medium"
+    config_keys = ("tenant-fields", "tenant-models", "global-models")
+    fix = "make the foreign key composite, tenant column first, referencing a unique (tenant column, id) of the target"
     summary = (
         "A foreign key between two tenant-scoped models that does not include the tenant column."
     )

@@ -12,6 +12,11 @@ class GlobalModelHasTenantColumn(Rule):
     code = "TL106"
     name = "global-model-has-tenant-column"
     severity = "warning"
+    security_severity = 4.3
+    cwe = (284,)
+    precision = "medium"
+    config_keys = ("tenant-fields", "tenant-models", "global-models")
+    fix = "remove the tenant column, or take the model out of global-models (tenant-models) if its rows belong to a tenant"
     summary = "A model declared global (or the tenant root) that carries a tenant column."
     rationale = (
         "Declaring a model global tells every rule that its rows are shared by all tenants, so its "

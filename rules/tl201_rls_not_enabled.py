@@ -14,6 +14,11 @@ class RlsNotEnabled(Rule):
     code = "TL201"
     name = "rls-not-enabled"
     severity = "error"
+    security_severity = 7.5
+    cwe = (284, 639)
+    precision = "high"
+    config_keys = ("rls", "tenant-fields", "tenant-models", "global-models", "migrations")
+    fix = "enable and force row level security, with a policy that ties the tenant column to the session's tenant"
     summary = (
         "A tenant-scoped table without ROW LEVEL SECURITY enabled in the final migrated state, "
         "in a project that uses RLS."

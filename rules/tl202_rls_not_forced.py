@@ -14,6 +14,11 @@ class RlsNotForced(Rule):
     code = "TL202"
     name = "rls-not-forced"
     severity = "warning"
+    security_severity = 6.5
+    cwe = (284,)
+    precision = "high"
+    config_keys = ("tenant-fields", "tenant-models", "global-models", "migrations")
+    fix = "force it: `ALTER TABLE … FORCE ROW LEVEL SECURITY;`"
     summary = "Row-level security enabled on a tenant-scoped table but not FORCEd: the table owner bypasses every policy."
     rationale = (
         "PostgreSQL does not apply a table's policies to the table's owner unless RLS is FORCEd. "

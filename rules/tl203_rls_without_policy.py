@@ -14,6 +14,11 @@ class RlsWithoutPolicy(Rule):
     code = "TL203"
     name = "rls-without-policy"
     severity = "error"
+    security_severity = 5.3
+    cwe = (284,)
+    precision = "high"
+    config_keys = ("tenant-fields", "tenant-models", "global-models", "migrations")
+    fix = "add a policy that ties the tenant column to the session's tenant"
     summary = "Row-level security enabled on a tenant-scoped table that has no policy."
     rationale = (
         "With RLS enabled and no policy, PostgreSQL denies every row to every role that obeys RLS. "

@@ -44,6 +44,11 @@ class PolicyNotTenantScoped(Rule):
     code = "TL204"
     name = "policy-not-tenant-scoped"
     severity = "error"
+    security_severity = 8.1
+    cwe = (639, 284)
+    precision = "high"
+    config_keys = ("tenant-fields", "tenant-models", "global-models", "migrations")
+    fix = "tie the policy's USING and WITH CHECK to the session's tenant, or make it AS RESTRICTIVE"
     summary = (
         "A permissive policy on a tenant-scoped table whose USING / WITH CHECK does not tie the "
         "row to the session's tenant (`USING (true)`, a role check), or a write path with no check."

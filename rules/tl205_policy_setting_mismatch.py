@@ -20,6 +20,11 @@ class PolicySettingMismatch(Rule):
     code = "TL205"
     name = "policy-setting-mismatch"
     severity = "error"
+    security_severity = 6.5
+    cwe = (284,)
+    precision = "high"
+    config_keys = ("rls-wrappers", "migrations")
+    fix = "read and set one setting name, in the policies and the RLS wrapper alike"
     summary = (
         "A policy reads a session setting (`current_setting('app.x')`) that no RLS wrapper sets, "
         "or the wrapper sets one that no policy reads."

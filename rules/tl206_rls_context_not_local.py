@@ -24,6 +24,11 @@ class RlsContextNotLocal(Rule):
     code = "TL206"
     name = "rls-context-not-local"
     severity = "error"
+    security_severity = 8.1
+    cwe = (488, 639)
+    precision = "high"
+    config_keys = ("rls-wrappers",)
+    fix = "set the tenant transaction-locally (`SET LOCAL`, `set_config(…, true)`) inside the request's transaction"
     summary = (
         "The RLS wrapper sets the tenant with session scope (`SET app.x`, `set_config(…, false)`) "
         "or outside a transaction, so a pooled connection can carry one tenant's context into "

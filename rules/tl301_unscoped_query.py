@@ -10,12 +10,25 @@ from tenantlint.tenancy import EntityInfo, TenancyMap
 
 from ._code_evidence import capability_lookup, pins_tenant, user_scoped
 from ._examples import with_files
+from ._fixes import scope_query
 
 
 class UnscopedQuery(Rule):
     code = "TL301"
     name = "unscoped-query"
     severity = "error"
+    security_severity = 8.1
+    cwe = (639,)
+    precision = "high"
+    config_keys = (
+        "tenant-fields",
+        "tenant-models",
+        "global-models",
+        "scope-helpers",
+        "rls-wrappers",
+        "non-product-code",
+    )
+    fix = "filter the query by the caller's tenant, or use a scope helper"
     summary = "An ORM read, update or delete of a tenant-scoped model with no tenant predicate."
     rationale = (
         "`findUnique({ where: { id } })` on a tenant-scoped model returns any tenant's row to whoever "
@@ -82,6 +95,7 @@ class UnscopedQuery(Rule):
                     yield self.finding(
                         q.loc,
                         f"{q.operation} on tenant-scoped '{info.name}' with {what}: any tenant's rows match",
+                        scope_query(tmap, info, q.orm),
                     )
 
     def _child(

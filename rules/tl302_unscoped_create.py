@@ -10,6 +10,7 @@ from tenantlint.tenancy import TenancyMap
 
 from ._code_evidence import pins_tenant
 from ._examples import with_files
+from ._fixes import set_tenant
 
 _ROUTE = (
     'import { prisma } from "@/lib/prisma";\n'
@@ -27,6 +28,17 @@ class UnscopedCreate(Rule):
     code = "TL302"
     name = "unscoped-create"
     severity = "error"
+    security_severity = 7.1
+    cwe = (639,)
+    precision = "high"
+    config_keys = (
+        "tenant-fields",
+        "tenant-models",
+        "global-models",
+        "rls-wrappers",
+        "non-product-code",
+    )
+    fix = "set the tenant of the new row from the resolved tenant"
     summary = "An ORM create or upsert of a tenant-scoped model that does not set the tenant."
     rationale = (
         "A row created without its tenant either fails at the database, lands in whatever tenant "
@@ -61,4 +73,5 @@ class UnscopedCreate(Rule):
                     yield self.finding(
                         q.loc,
                         f"{q.operation} of tenant-scoped '{info.name}' does not set the tenant",
+                        set_tenant(tmap, info, q.orm),
                     )

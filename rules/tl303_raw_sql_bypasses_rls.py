@@ -24,6 +24,18 @@ class RawSqlBypassesRls(Rule):
     code = "TL303"
     name = "raw-sql-bypasses-rls"
     severity = "error"
+    security_severity = 7.5
+    cwe = (284, 639)
+    precision = "medium"
+    config_keys = (
+        "rls",
+        "rls-wrappers",
+        "tenant-fields",
+        "tenant-models",
+        "global-models",
+        "non-product-code",
+    )
+    fix = "run the SQL inside the RLS wrapper, where the policies hold"
     summary = "Raw SQL touching tenant-scoped tables (or tables that cannot be known) run outside the RLS wrapper."
     rationale = (
         "Row-level security only protects a query that runs with the tenant set: inside the RLS "

@@ -10,6 +10,7 @@ from tenantlint.tenancy import EntityInfo, TenancyMap
 
 from ._code_evidence import is_ddl, scoped_tables, sql_statements
 from ._examples import with_files
+from ._fixes import ident
 
 _REPORT = (
     'import { prisma } from "@/lib/prisma";\n\n'
@@ -23,6 +24,18 @@ class RawSqlMissingTenantPredicate(Rule):
     code = "TL304"
     name = "raw-sql-missing-tenant-predicate"
     severity = "error"
+    security_severity = 8.1
+    cwe = (639,)
+    precision = "high"
+    config_keys = (
+        "rls",
+        "rls-wrappers",
+        "tenant-fields",
+        "tenant-models",
+        "global-models",
+        "non-product-code",
+    )
+    fix = "add a tenant predicate for each tenant-scoped table, with the tenant id bound as a parameter"
     summary = "Static raw SQL, outside an RLS wrapper, that reads or writes a tenant-scoped table without a tenant predicate."
     rationale = (
         "Raw SQL skips every ORM-level guard. Without RLS, the only thing between one tenant's "
@@ -62,12 +75,26 @@ class RawSqlMissingTenantPredicate(Rule):
                     )
                 elif missing:
                     yield self.finding(
-                        site.loc, f"{site.api} on {', '.join(missing)} without a tenant predicate"
+                        site.loc,
+                        f"{site.api} reads or writes tenant-scoped {', '.join(missing)} without "
+                        "filtering by the tenant: every tenant's rows are affected",
+                        _tenant_predicates(tmap, missing),
                     )
                 elif not parsed:
                     yield self.unverified(
                         site.loc, "the SQL could not be parsed in the project's dialect"
                     )
+
+
+def _tenant_predicates(tmap: TenancyMap, tables: list[str]) -> str:
+    """`add `WHERE tasks.tenant_id = <the tenant id>` …` for each table missing one."""
+    preds = []
+    for table in tables:
+        info = tmap.entity(table)
+        t = info.tenant_field if info is not None else None
+        column = ident(t.column) if t is not None else "tenant_id"
+        preds.append(f"`{ident(table)}.{column} = <the resolved tenant id, bound>`")
+    return "add the tenant to the WHERE clause: " + ", ".join(preds)
 
 
 def _has_tenant_column(tmap: TenancyMap, columns: tuple[str, ...], info: EntityInfo) -> bool:

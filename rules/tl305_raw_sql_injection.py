@@ -22,6 +22,11 @@ class RawSqlInjection(Rule):
     code = "TL305"
     name = "raw-sql-injection"
     severity = "error"
+    security_severity = 8.8
+    cwe = (89,)
+    precision = "high"
+    config_keys = ("non-product-code",)
+    fix = "bind the values as parameters instead of building the SQL text from them"
     summary = (
         "Raw SQL built by interpolation or concatenation into an API that does not bind values."
     )

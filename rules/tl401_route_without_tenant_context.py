@@ -10,6 +10,7 @@ from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
 from ._examples import with_files
+from ._fixes import resolver
 
 _ROUTE = (
     'import { prisma } from "@/lib/prisma";\n'
@@ -26,6 +27,19 @@ class RouteWithoutTenantContext(Rule):
     code = "TL401"
     name = "route-without-tenant-context"
     severity = "error"
+    security_severity = 8.1
+    cwe = (862, 639)
+    precision = "medium"
+    config_keys = (
+        "tenant-resolvers",
+        "guards",
+        "trusted-tenant-headers",
+        "tenant-fields",
+        "tenant-models",
+        "global-models",
+        "non-product-code",
+    )
+    fix = "resolve the tenant through a configured tenant resolver or guard before touching tenant data"
     summary = "An HTTP handler that touches tenant-scoped data without resolving the tenant through a resolver or guard."
     rationale = (
         "The tenant of a request must come from one trusted place — a configured resolver that "
@@ -78,9 +92,31 @@ class RouteWithoutTenantContext(Rule):
                     continue
                 yield self.finding(
                     h.loc,
-                    f"{h.framework} handler {h.name} touches tenant-scoped {', '.join(scoped)} "
-                    "without resolving the tenant (no resolver, guard or middleware)",
+                    f"{_describe(h)} uses tenant-scoped {', '.join(scoped)} without first "
+                    "finding out which tenant the caller belongs to",
+                    f"resolve the tenant first (`{resolver(tmap)}(…)`), or add the function, "
+                    "decorator or guard that does it to tenant-resolvers or guards",
                 )
+
+
+_KIND = {
+    "next-pages": "API route",
+    "server-action": "server action",
+    "django": "Django view",
+    "drf": "DRF view",
+    "fastapi": "FastAPI endpoint",
+    "flask": "Flask view",
+    "express": "Express route",
+}
+
+
+def _describe(h: Handler) -> str:
+    """The handler as its author names it: `the DELETE handler of /api/projects/[id]`."""
+    if h.framework == "next-app":
+        return f"the {h.name} handler" + (f" of {h.route}" if h.route else "")
+    if h.framework == "next-pages" and h.route:
+        return f"the API route {h.route}"
+    return f"{_KIND.get(h.framework, 'handler')} {h.name}()"
 
 
 def _covers(matcher: str, handler: Handler) -> bool:

@@ -26,6 +26,17 @@ class TenantIdFromRequest(Rule):
     code = "TL402"
     name = "tenant-id-from-request"
     severity = "error"
+    security_severity = 8.8
+    cwe = (639,)
+    precision = "high"
+    config_keys = (
+        "tenant-resolvers",
+        "trusted-tenant-headers",
+        "rls-wrappers",
+        "tenant-fields",
+        "non-product-code",
+    )
+    fix = "take the tenant from the configured resolver (the session), never from the request"
     summary = "A tenant id taken from the request body, query, path or cookies and used to scope data or enter the RLS wrapper."
     rationale = (
         "Whoever sends the request chooses its body, query string, path and cookies. A tenant id "

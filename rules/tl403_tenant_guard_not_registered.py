@@ -21,6 +21,11 @@ class TenantGuardNotRegistered(Rule):
     code = "TL403"
     name = "tenant-guard-not-registered"
     severity = "error"
+    security_severity = 6.5
+    cwe = (284,)
+    precision = "medium"
+    config_keys = ("guards", "non-product-code")
+    fix = "apply the tenant guard to the client where it is created"
     summary = "An ORM client created without the project's configured tenant guard applied to it."
     rationale = (
         "A client-wide tenant guard (a Prisma extension or middleware that refuses unscoped "

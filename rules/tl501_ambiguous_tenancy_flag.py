@@ -16,6 +16,11 @@ class AmbiguousTenancyFlag(Rule):
     code = "TL501"
     name = "ambiguous-tenancy-flag"
     severity = "warning"
+    security_severity = 5.9
+    cwe = (1188,)
+    precision = "high"
+    config_keys = ("tenancy-flags", "non-product-code")
+    fix = "require the variable and compare it to one exact value, failing when it is unset"
     summary = "A tenancy flag read with a fallback default, or parsed loosely, so unset or mistyped values pass silently."
     rationale = (
         "A flag that switches multi-tenancy must fail closed. `process.env.FLAG ?? 'true'` hides a "

@@ -22,6 +22,11 @@ class SilentDefaultTenant(Rule):
     code = "TL502"
     name = "silent-default-tenant"
     severity = "error"
+    security_severity = 7.5
+    cwe = (636, 1188)
+    precision = "high"
+    config_keys = ("tenant-resolvers", "non-product-code")
+    fix = "fail (throw, raise, 401/404) when no tenant is resolved, instead of using a default"
     summary = "Tenant resolution that falls back to a default tenant instead of failing."
     rationale = (
         "When the tenant cannot be resolved, the only safe answer is an error. A fallback to a "

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+Precision = Literal["very-high", "high", "medium", "low"]  # SARIF / GitHub code scanning's scale
+Files = dict[str, str]  # an example project: relative path → content
 
 
 class Finding(BaseModel):
@@ -36,6 +38,7 @@ class Finding(BaseModel):
     end_column: int
     message: str
     fingerprint: str = ""
+    help: str = ""  # the concrete fix, in the syntax of the flagged file
     snippet: str = ""  # normalised source of the flagged node; not part of the JSON contract
 
     def sort_key(self) -> tuple[str, int, int, str]:
@@ -53,14 +56,24 @@ class Rule:
     rationale: ClassVar[str]  # one paragraph: why it matters
     # Example projects: relative path → file content, with `expect: CODE` markers in the bad ones.
     # `tenantlint.toml` may be among the files, to configure the example.
-    bad: ClassVar[dict[str, str]]
-    good: ClassVar[dict[str, str]]
+    bad: ClassVar[Files]
+    good: ClassVar[Files]
+    # More bad/good pairs for other stacks (`sqlalchemy`, `django`); `explain` shows the project's.
+    examples: ClassVar[dict[str, tuple[Files, Files]]] = {}
+    fix: ClassVar[str] = ""  # how to fix a finding, when the finding itself says no more
+    config_keys: ClassVar[tuple[str, ...]] = ()  # the settings that change what it reports
+    # For security dashboards (SARIF `properties`): a CVSS-like figure, 0-10 (None: not a security
+    # finding), the weaknesses it detects (CWE ids), and how often a finding is a true problem.
+    security_severity: ClassVar[float | None] = None
+    cwe: ClassVar[tuple[int, ...]] = ()
+    precision: ClassVar[Precision] = "medium"
 
     def check(self, tmap: TenancyMap) -> Iterable[Finding | Unverified]:
         raise NotImplementedError
 
-    def finding(self, loc: Loc, message: str) -> Finding:
-        """A finding of this rule at `loc` (severity overrides are applied by the engine)."""
+    def finding(self, loc: Loc, message: str, help: str = "") -> Finding:
+        """A finding of this rule at `loc`, with the concrete fix (`help`; the rule's `fix` when
+        empty). Severity overrides are applied by the engine."""
         return Finding(
             rule=self.code,
             name=self.name,
@@ -71,6 +84,7 @@ class Rule:
             end_line=max(loc.end_line, loc.line),
             end_column=loc.end_column if loc.end_line else loc.column,
             message=message,
+            help=help or self.fix,
             snippet=loc.snippet,
         )
 
