@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tenantlint.callgraph import Reached
 from tenantlint.facts import QuerySite, Unverified
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import EntityInfo, TenancyMap
@@ -66,19 +67,22 @@ class UnscopedQuery(Rule):
     )
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding | Unverified]:
+        graph = tmap.calls
         for facts in tmap.iter_files():
             handlers = {h.name for h in facts.handlers}
             for q in facts.queries:
-                if q.action not in ("read", "update", "delete"):
+                info = _unscoped(tmap, q)
+                if info is None:
                     continue
-                info = tmap.entity(q.model)
-                if info is None or info.classification not in ("scoped", "via-parent"):
-                    continue
-                if q.rls_scoped or q.guarded_by:
-                    continue
-                if pins_tenant(tmap, info, q.where) or capability_lookup(tmap, info, q.where):
-                    continue
-                if info.classification == "via-parent":
+                fn = graph.summary(facts.path, q.function) if q.params else None
+                if fn is not None and not fn.handler:
+                    if not graph.has_callers(fn):
+                        yield self.unverified(
+                            q.loc,
+                            f"filters by its parameters ({', '.join(q.params)}) and no caller is "
+                            "visible in the project: its callers decide",
+                        )
+                elif info.classification == "via-parent":
                     yield from self._child(info, q, q.function in handlers)
                 elif q.pass_through:
                     yield self.unverified(
@@ -97,6 +101,33 @@ class UnscopedQuery(Rule):
                         f"{q.operation} on tenant-scoped '{info.name}' with {what}: any tenant's rows match",
                         scope_query(tmap, info, q.orm),
                     )
+        yield from self._entry_points(tmap)
+
+    def _entry_points(self, tmap: TenancyMap) -> Iterator[Finding]:
+        """A query its function's parameters decide, reached from an entry point that passes a
+        request value for them: one finding at each such call (the first query it reaches)."""
+        graph = tmap.calls
+        seen: set[tuple[str, int, int]] = set()
+        for facts in tmap.iter_files():
+            for fn in facts.functions:
+                for sink in fn.sinks:
+                    info = _unscoped(tmap, sink)
+                    where = sink.where
+                    if info is None or (where is not None and where.unknown) or user_scoped(where):
+                        continue
+                    for r in graph.reach(fn, sink.params):
+                        key = (r.path, r.call.loc.line, r.call.loc.column)
+                        if key in seen or _authorised(tmap, r):
+                            continue
+                        seen.add(key)
+                        chain = " → ".join(f"{c}()" for c in r.chain)
+                        verb = {"read": "reads", "update": "updates"}.get(sink.action, "deletes")
+                        yield self.finding(
+                            r.call.loc,
+                            f"passes {r.source} to {chain}, which {verb} '{info.name}' by "
+                            f"{', '.join(sink.params)} alone, with no tenant filter "
+                            f"({facts.path}:{sink.loc.line}): any tenant's row matches",
+                        )
 
     def _child(
         self, info: EntityInfo, q: QuerySite, in_handler: bool
@@ -112,3 +143,30 @@ class UnscopedQuery(Rule):
             f"{q.operation} on '{info.name}' ({parent}) in a request handler with no filter on "
             "the parent's tenant: any tenant's rows match",
         )
+
+
+def _unscoped(tmap: TenancyMap, q: QuerySite) -> EntityInfo | None:
+    """The tenant-scoped (or via-parent) entity a read, update or delete touches with no tenant
+    evidence of its own, if it does."""
+    if q.action not in ("read", "update", "delete") or q.rls_scoped or q.guarded_by:
+        return None
+    info = tmap.entity(q.model)
+    if info is None or info.classification not in ("scoped", "via-parent"):
+        return None
+    if pins_tenant(tmap, info, q.where) or capability_lookup(tmap, info, q.where):
+        return None
+    return info
+
+
+def _authorised(tmap: TenancyMap, r: Reached) -> bool:
+    """A path parameter the entry point's wrapper reads and checks (a permission class or
+    decorator that verifies `kwargs["project_id"]`'s membership): PRECISION 12."""
+    if r.name is None:
+        return False
+    facts = tmap.files.get(r.path)
+    handler = (
+        next((h for h in facts.handlers if h.name == r.call.function), None) if facts else None
+    )
+    return handler is not None and any(
+        r.name in tmap.context_keys(ref) for ref in handler.context_refs
+    )

@@ -220,6 +220,8 @@ class QuerySite(Fact):
     guarded_by: str | None = None  # precision pattern that makes it safe: check-then-act, …
     pass_through: bool = False  # forwards a caller's criteria: unverified, not a finding
     function: str | None = None
+    # the enclosing function's parameters its filter reads (no tenant key): judged at its callers
+    params: tuple[str, ...] = ()
 
 
 class TableUse(Fact):
@@ -308,6 +310,57 @@ class Unverified(Fact):
     reason: str
 
 
+class ContextProvider(Fact):
+    """A function or class that establishes the tenant context for what it wraps."""
+
+    name: str  # dotted: `plane.app.permissions.allow_permission`
+    keys: tuple[str, ...] = ()  # the request keys it reads (`kwargs["project_id"]`): checked
+
+
+# --- the call graph: what functions do with their parameters, judged at their entry points --
+
+
+class Param(Fact):
+    """A parameter as callers pass it: by position, by keyword, or as a key of an object
+    argument (`getDoc({ id })` binds `id` to key `id` of argument 0)."""
+
+    name: str
+    index: int
+    key: str | None = None
+
+
+class FunctionSummary(Fact):
+    """A function's behaviour as its callers see it: the queries whose missing tenant
+    predicate its parameters decide (`sinks`), and whether it is an entry point."""
+
+    name: str  # as callees name it: Python `pkg.mod.Class.meth`, TypeScript `lib/docs#getDoc`
+    label: str  # as `QuerySite.function` names it
+    params: tuple[Param, ...] = ()
+    handler: bool = False
+    sinks: tuple[QuerySite, ...] = ()
+    loc: Loc
+
+
+class CallArg(Fact):
+    """What one argument of a call site carries: a request value, or a caller's parameter."""
+
+    index: int  # position; -1 for a keyword argument
+    key: str | None = None  # keyword name, or the key in an object argument
+    source: str | None = None  # the request source it reads
+    param: str | None = None  # the calling function's parameter it forwards
+    name: str | None = None  # the request key it is read under (a path parameter's name)
+
+
+class CallSite(Fact):
+    """A call that passes a request value or a parameter on to a project function."""
+
+    loc: Loc
+    callee: str  # resolved through the imports as far as the file tells (`FunctionSummary.name`)
+    function: str | None = None  # the calling function (`FunctionSummary.label`)
+    args: tuple[CallArg, ...] = ()
+    checked: bool = False  # the caller authorises the result (`if doc.teamId !== team.id`)
+
+
 class FileFacts(Fact):
     """Everything one front end learned from one file."""
 
@@ -333,9 +386,12 @@ class FileFacts(Fact):
     fallbacks: tuple[TenantFallback, ...] = ()
     unverified: tuple[Unverified, ...] = ()
     sql_templates: tuple[SqlTemplate, ...] = ()
-    # dotted names of this module's functions and classes that establish the tenant context (a
-    # decorator or permission class that checks membership or calls a resolver): PRECISION 12
-    context_providers: tuple[str, ...] = ()
+    # this module's functions and classes that establish the tenant context (a decorator or
+    # permission class that checks membership or calls a resolver): PRECISION 12
+    context_providers: tuple[ContextProvider, ...] = ()
+    functions: tuple[FunctionSummary, ...] = ()
+    calls: tuple[CallSite, ...] = ()
+    called: tuple[str, ...] = ()  # every callee name of `calls`' kind, arguments or not
     datasource_provider: str | None = None  # Prisma datasource `provider` (sql dialect hint)
     extra: dict[str, str] = Field(default_factory=dict)
 
@@ -353,6 +409,9 @@ CONTEXT_FIELDS = frozenset(
         "sql_ops",
         "sql_templates",
         "context_providers",
+        "functions",
+        "calls",
+        "called",
         "settings",
         "guard_defined",
         "guard_targets",

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tenantlint.callgraph import CallGraph, within
 from tenantlint.config import Config
-from tenantlint.facts import Entity, FieldFact, FileFacts, IndexFact
+from tenantlint.facts import ContextProvider, Entity, FieldFact, FileFacts, IndexFact
 from tenantlint.replay import TableState, expand_helpers, replay
 
 Classification = Literal["root", "scoped", "via-parent", "global", "unscoped"]
@@ -75,7 +76,8 @@ class TenancyMap:
             for key in (info.name, info.table, _lower_first(info.name)):
                 self._index.setdefault(key, info)
         self._classify_children()
-        self._providers: dict[str, list[str]] | None = None
+        self._providers: dict[str, list[ContextProvider]] | None = None
+        self._calls: CallGraph | None = None
         self.rls_in_use = self._rls_in_use()
         # the SQL dialect of the project, from its Prisma datasource (None: PostgreSQL)
         self.sql_dialect = next(
@@ -100,15 +102,36 @@ class TenancyMap:
         re-exports it (`app/permissions/__init__.py` from `.base`), and the module path may sit
         under a source folder (`apps/api/plane/…`): matched by name, then by the importing
         module's path standing, in order, within the provider's."""
+        return self._provider(ref) is not None
+
+    def context_keys(self, ref: str) -> tuple[str, ...]:
+        """The request keys the context provider `ref` reads and checks (none if it is not one)."""
+        provider = self._provider(ref)
+        return provider.keys if provider is not None else ()
+
+    def _provider(self, ref: str) -> ContextProvider | None:
         module, _, name = ref.rpartition(".")
         if self._providers is None:
             self._providers = {}
             for f in self.files.values():
                 for p in f.context_providers:
-                    mod, _, fn = p.rpartition(".")
-                    self._providers.setdefault(fn, []).append(mod)
+                    self._providers.setdefault(p.name.rpartition(".")[2], []).append(p)
         wanted = module.split(".") if module else []
-        return any(_within(wanted, mod.split(".")) for mod in self._providers.get(name, ()))
+        return next(
+            (
+                p
+                for p in self._providers.get(name, ())
+                if within(wanted, p.name.rpartition(".")[0].split("."))
+            ),
+            None,
+        )
+
+    @property
+    def calls(self) -> CallGraph:
+        """The project's call graph (built on first use)."""
+        if self._calls is None:
+            self._calls = CallGraph(self.files.values())
+        return self._calls
 
     def is_tenant_field(self, name: str) -> bool:
         return name in self.config.tenant_fields
@@ -212,12 +235,6 @@ class TenancyMap:
         return any(op.kind == "enable_rls" for f in self.files.values() for op in f.sql_ops) or any(
             s.in_wrapper for f in self.files.values() for s in f.settings
         )
-
-
-def _within(wanted: list[str], module: list[str]) -> bool:
-    """`plane.app.permissions` within `apps.api.plane.app.permissions.base`: a contiguous run."""
-    n = len(wanted)
-    return any(module[i : i + n] == wanted for i in range(len(module) - n + 1))
 
 
 def _lower_first(name: str) -> str:

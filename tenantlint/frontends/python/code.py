@@ -12,8 +12,9 @@ import ast
 import re
 
 from tenantlint.facts import FlagRead
+from tenantlint.frontends.python.calls import Calls
 from tenantlint.frontends.python.flags import is_tenantish
-from tenantlint.frontends.python.queries import CAPABILITY, Queries
+from tenantlint.frontends.python.queries import CAPABILITY
 from tenantlint.frontends.python.util import dotted, elements, last_name, walk
 from tenantlint.frontends.python.walker import ClassCtx, FuncCtx, FunctionNode
 
@@ -30,7 +31,7 @@ _CLIENTS = (
 _PERMISSION = re.compile(r"permission|authori[sz]|require_|check_access|has_access|can_", re.I)
 
 
-class CodeVisitor(Queries):
+class CodeVisitor(Calls):
     """Collects the code facts of one module; call `run()`."""
 
     def run(self) -> None:
@@ -245,6 +246,7 @@ class CodeVisitor(Queries):
             if isinstance(k.value, ast.Call) and (name == "Prefetch" or k.arg == "queryset"):
                 self.nested_querysets.add(id(k.value))
         values = [*node.args, *(k.value for k in node.keywords)]
+        self.record_call(node)
         if f is not None:
             if isinstance(node.func, ast.Name) or (
                 isinstance(node.func, ast.Attribute) and dotted(node.func.value) in ("self", "cls")

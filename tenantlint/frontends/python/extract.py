@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from tenantlint.config import Config
-from tenantlint.facts import Comment, Entity, FileFacts
+from tenantlint.facts import CallSite, Comment, Entity, FileFacts, FunctionSummary
 from tenantlint.frontends.python.code import CodeVisitor
 from tenantlint.frontends.python.migrations import MigrationExtractor, sql_templates
 from tenantlint.frontends.python.models import ModelExtractor
@@ -21,9 +21,12 @@ def extract(
     migrations.run()
     entities: list[Entity] = []
     code = CodeVisitor(path, module, imports, source, config)
+    functions: list[FunctionSummary] = []
+    calls: list[CallSite] = []
     if not migrations.is_migration:
         entities = ModelExtractor(path, module, imports, source, config).entities()
         code.run()
+        functions, calls = code.finish_calls()
     return FileFacts(
         path=path,
         frontend="python",
@@ -43,5 +46,8 @@ def extract(
         fallbacks=tuple(code.fallbacks),
         sql_templates=tuple(sql_templates(migrations.functions, migrations.constants)),
         context_providers=tuple(code.context_providers()),
+        functions=tuple(functions),
+        calls=tuple(calls),
+        called=tuple(sorted(code.called)),
         extra=migrations.extra,
     )

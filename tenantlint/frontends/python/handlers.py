@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import re
 
-from tenantlint.facts import Handler
+from tenantlint.facts import ContextProvider, Handler
 from tenantlint.frontends.python.taint import Taint
 from tenantlint.frontends.python.util import (
     kwarg,
@@ -112,12 +112,20 @@ class Handlers(Taint):
                     refs |= {r for r in [self.ref(n.args[0])] if r}
         return refs
 
-    def context_providers(self) -> list[str]:
+    def context_providers(self) -> list[ContextProvider]:
         """This module's functions and classes that check the caller's membership or call a
-        configured resolver or guard, nested functions included (a decorator's wrapper)."""
+        configured resolver or guard, nested functions included (a decorator's wrapper), with
+        the request keys they read (`view.kwargs["project_id"]`, `kwargs.get("slug")`)."""
         names = set(self.config.tenant_resolvers) | set(self.config.guards)
         tops = {f.top for f in self.done_funcs if f.membership or f.names & names}
-        return sorted(f"{module_name(self.path)}.{t}" for t in tops)
+        keys: dict[str, set[str]] = {t: set() for t in tops}
+        for f in self.done_funcs:
+            if f.top in keys:
+                keys[f.top] |= _keys_read(f.node)
+        return [
+            ContextProvider(name=f"{module_name(self.path)}.{t}", keys=tuple(sorted(keys[t])))
+            for t in sorted(tops)
+        ]
 
     def finish_handlers(self) -> None:
         """Each handler's models, raw SQL and tenant context, through the same-module functions
@@ -168,3 +176,17 @@ class Handlers(Taint):
                     }
                 )
             )
+
+
+def _keys_read(node: FunctionNode) -> set[str]:
+    """The string keys a function reads by subscript or `.get("key")`."""
+    out: set[str] = set()
+    for n in walk(node):
+        key = None
+        if isinstance(n, ast.Subscript):
+            key = literal_str(n.slice)
+        elif isinstance(n, ast.Call) and last_name(n.func) == "get" and n.args:
+            key = literal_str(n.args[0])
+        if key is not None:
+            out.add(key)
+    return out

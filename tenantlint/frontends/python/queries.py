@@ -415,6 +415,7 @@ class Queries(RawSql):
             guarded_by=self._derived(call, model, steps),
             pass_through=pass_through,
             function=f.name if f else None,
+            params=self.forwarded(f, values) if f is not None and pass_through else (),
         )
         if f is not None:
             imported = set(self.imports.names)

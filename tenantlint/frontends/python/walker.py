@@ -164,6 +164,18 @@ class Walker(ModuleReader, Visitor):
                 return False
         return True
 
+    def forwarded(self, f: FuncCtx, values: list[ast.expr]) -> tuple[str, ...]:
+        """The parameters of `f` (not `self`/`cls`) the values read, directly or through a
+        local assigned from them (not from a call: a query's rows are its own evidence)."""
+        out: set[str] = set()
+        for name in free_names(values):
+            bound = f.assigns.get(name)
+            follow = bound is not None and not isinstance(bound, (ast.Call, ast.Await))
+            for n in {name, *free_names([bound])} if follow and bound else {name}:
+                if n in f.params and n not in ("self", "cls"):
+                    out.add(n)
+        return tuple(sorted(out))
+
 
 def free_names(values: list[ast.expr]) -> set[str]:
     """The variables the expressions read (heads of attribute chains; no models, keywords)."""
