@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
+from ._fixes import first
+
 
 class MissingTenantColumn(Rule):
     code = "TL101"
@@ -54,10 +56,14 @@ class MissingTenantColumn(Rule):
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding]:
         fields = ", ".join(tmap.config.tenant_fields)
+        tenant = first(tmap.config.tenant_fields, "tenantId")
+        root = first(tmap.config.tenant_models, "the tenant root")
         for info in tmap.entities:
             if info.classification == "unscoped" and info.decl.kind != "view":
                 yield self.finding(
                     info.decl.loc,
                     f"'{info.name}' has no tenant column ({fields}) and is neither the tenant root nor "
                     "listed in global-models",
+                    f"give '{info.name}' a required tenant column ({tenant}) that references "
+                    f"{root}, or add '{info.name}' to global-models if every tenant shares its rows",
                 )

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import EntityInfo, TenancyMap
 
+from ._fixes import unique_with_tenant
+
 # A single unique column holding an unguessable secret is a capability token: global by design.
 CAPABILITY = re.compile(r"(token|hash|secret|digest)$|^(hashed|secret)", re.IGNORECASE)
 
@@ -76,6 +78,7 @@ class UniqueNotTenantScoped(Rule):
                     index.loc,
                     f"unique ({cols}) on tenant-scoped '{info.name}' does not include {tenant}: "
                     "it is enforced across all tenants",
+                    unique_with_tenant(info, index.loc.path, index.fields),
                 )
 
 

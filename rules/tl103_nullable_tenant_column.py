@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
+from ._fixes import required_tenant
+
 
 class NullableTenantColumn(Rule):
     code = "TL103"
@@ -49,4 +51,8 @@ class NullableTenantColumn(Rule):
         for info in tmap.entities:
             t = info.tenant_field
             if info.classification == "scoped" and t is not None and t.optional:
-                yield self.finding(t.loc, f"tenant column {t.name} of '{info.name}' is nullable")
+                yield self.finding(
+                    t.loc,
+                    f"tenant column {t.name} of '{info.name}' is nullable",
+                    required_tenant(info, t.loc.path),
+                )

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
+from ._fixes import tenant_index
+
 
 class TenantColumnNotIndexed(Rule):
     code = "TL104"
@@ -52,5 +54,7 @@ class TenantColumnNotIndexed(Rule):
                 continue
             if not any(i.fields and info.includes_tenant(i.fields[:1]) for i in info.indexes):
                 yield self.finding(
-                    t.loc, f"no index of '{info.name}' starts with its tenant column {t.name}"
+                    t.loc,
+                    f"no index of '{info.name}' starts with its tenant column {t.name}",
+                    tenant_index(info, t.loc.path),
                 )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tenantlint.rule import Finding, Rule
-from tenantlint.tenancy import TenancyMap
+from tenantlint.tenancy import EntityInfo, TenancyMap
+
+from ._fixes import syntax_of
 
 
 class CrossTenantReference(Rule):
@@ -79,4 +81,18 @@ class CrossTenantReference(Rule):
                         f.loc,
                         f"'{info.name}.{f.name}' references tenant-scoped '{rel.target}' by "
                         f"({', '.join(rel.fields)}) without the tenant column: rows may link across tenants",
+                        _composite(info, f.loc.path, rel.fields, rel.references),
                     )
+
+
+def _composite(info: EntityInfo, path: str, fields: tuple[str, ...], refs: tuple[str, ...]) -> str:
+    """The composite foreign key, tenant column first, in the declaration's syntax."""
+    t = info.tenant_field
+    tenant = (t.name if syntax_of(info, path) == "prisma" else t.column) if t else "tenantId"
+    own, theirs = ", ".join((tenant, *fields)), ", ".join((tenant, *(refs or ("id",))))
+    if syntax_of(info, path) == "prisma":
+        return (
+            f"`@relation(fields: [{own}], references: [{theirs}])`, with "
+            f"`@@unique([{theirs}])` on the target"
+        )
+    return f"reference ({theirs}) of the target by ({own}), with a unique ({theirs}) there"

@@ -50,6 +50,10 @@ class GlobalModelHasTenantColumn(Rule):
             t = info.tenant_field
             if t is not None and info.classification in ("global", "root"):
                 what = "the tenant root" if info.classification == "root" else "declared global"
+                key = "tenant-models" if info.classification == "root" else "global-models"
                 yield self.finding(
-                    t.loc, f"'{info.name}' is {what} but carries tenant column {t.name}"
+                    t.loc,
+                    f"'{info.name}' is {what} but carries tenant column {t.name}",
+                    f"remove {t.name} from '{info.name}', or, if its rows belong to a tenant, "
+                    f"take '{info.name}' out of {key}",
                 )

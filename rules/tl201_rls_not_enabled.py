@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
+from ._fixes import ident, policy_using
 from ._rls import SECURED, TABLES, project, table_loc, tenant_tables
 
 
@@ -49,4 +50,6 @@ class RlsNotEnabled(Rule):
                     table_loc(info),
                     f"tenant-scoped table '{info.table}' does not have row level security enabled "
                     "(ALTER TABLE … ENABLE ROW LEVEL SECURITY): no policy protects its rows",
+                    f"`ALTER TABLE {ident(info.table)} ENABLE ROW LEVEL SECURITY;` and `FORCE ROW "
+                    f"LEVEL SECURITY;`, with a policy `{policy_using(tmap, info)}`",
                 )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
+from ._fixes import ident
 from ._rls import SECURED, TABLES, project, tenant_tables
 
 
@@ -43,5 +44,6 @@ class RlsNotForced(Rule):
                 yield self.finding(
                     state.rls_loc or state.entity.loc,
                     f"row level security on '{info.table}' is enabled but not forced: the table "
-                    "owner bypasses every policy (ALTER TABLE … FORCE ROW LEVEL SECURITY)",
+                    "owner bypasses every policy",
+                    f"`ALTER TABLE {ident(info.table)} FORCE ROW LEVEL SECURITY;`",
                 )

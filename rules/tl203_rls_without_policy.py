@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
+from ._fixes import ident, policy_using
 from ._rls import SECURED, TABLES, project, tenant_tables
 
 
@@ -50,4 +51,6 @@ class RlsWithoutPolicy(Rule):
                     state.rls_loc or state.entity.loc,
                     f"row level security is enabled on '{info.table}' but no policy exists: only "
                     "roles that bypass RLS can use the table",
+                    f"`CREATE POLICY tenant_isolation ON {ident(info.table)} "
+                    f"{policy_using(tmap, info)};`",
                 )

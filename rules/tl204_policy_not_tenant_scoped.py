@@ -9,6 +9,7 @@ from tenantlint.facts import PolicyFact
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
+from ._fixes import policy_using
 from ._rls import TABLES, project, tenant_tables
 
 _ALLOW_ALL = """\
@@ -87,6 +88,8 @@ class PolicyNotTenantScoped(Rule):
                         policy.loc,
                         f"policy '{policy.name}' on tenant-scoped '{info.table}' {problem}: "
                         "permissive policies are OR-ed, so it opens the table across tenants",
+                        f"tie it to the session's tenant, `{policy_using(tmap, info)}` (and the same "
+                        "WITH CHECK), or make it AS RESTRICTIVE",
                     )
 
 

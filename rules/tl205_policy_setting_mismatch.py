@@ -59,6 +59,7 @@ class PolicySettingMismatch(Rule):
                         policy.loc,
                         f"policy '{policy.name}' on '{policy.table}' reads current_setting('{setting}'), "
                         f"which the RLS wrapper never sets (it sets {wrapper_names})",
+                        f"read the setting the wrapper sets: `current_setting('{wrapper_writes[0].setting}')`",
                     )
         if not read:
             return  # no policy reads any setting: nothing to compare the wrapper's names with
@@ -68,4 +69,5 @@ class PolicySettingMismatch(Rule):
                     write.loc,
                     f"the RLS wrapper sets '{write.setting}', which no policy reads "
                     f"(policies read {', '.join(sorted(read))})",
+                    f"set the setting the policies read ('{sorted(read)[0]}'), or rename it there",
                 )

@@ -53,11 +53,14 @@ class RlsContextNotLocal(Rule):
                 yield self.finding(
                     write.loc,
                     f"'{write.setting}' is set with session scope{where}: it outlives the request "
-                    "on a pooled connection (use SET LOCAL / set_config(…, true) in a transaction)",
+                    "on a pooled connection, and the next request on it sees this tenant",
+                    f"set it transaction-locally, inside the request's transaction: `SET LOCAL "
+                    f"{write.setting} = …` or `set_config('{write.setting}', …, true)`",
                 )
             elif write.in_transaction is False:
                 yield self.finding(
                     write.loc,
                     f"'{write.setting}' is set{where} outside a transaction: a transaction-local "
                     "setting there ends at once, and the queries after it run without a tenant",
+                    "set it and run the request's queries in one transaction",
                 )

@@ -10,6 +10,7 @@ from tenantlint.tenancy import TenancyMap
 
 from ._code_evidence import is_ddl, scoped_tables, sql_statements
 from ._examples import with_files
+from ._fixes import wrapper
 
 _REPORT = (
     'import { prisma } from "@/lib/prisma";\n'
@@ -76,6 +77,7 @@ class RawSqlBypassesRls(Rule):
                     yield self.finding(
                         site.loc,
                         f"{site.api} outside the RLS wrapper runs SQL whose tables cannot be known",
+                        f"run it inside {wrapper(tmap)}(…), where the policies hold",
                     )
                     continue
                 parsed, statements = sql_statements(tmap, site)
@@ -83,7 +85,9 @@ class RawSqlBypassesRls(Rule):
                 if tables:
                     yield self.finding(
                         site.loc,
-                        f"{site.api} on tenant-scoped {', '.join(tables)} outside the RLS wrapper",
+                        f"{site.api} on tenant-scoped {', '.join(tables)} outside the RLS wrapper: "
+                        "no policy scopes it",
+                        f"run it inside {wrapper(tmap)}(…), where the policies hold",
                     )
                 elif not parsed:
                     yield self.unverified(

@@ -64,4 +64,16 @@ class RawSqlInjection(Rule):
                     yield self.finding(
                         site.loc,
                         f"{site.api} receives SQL built from interpolated values: bind them instead",
+                        _bind(site.api, site.loc.path),
                     )
+
+
+def _bind(api: str, path: str) -> str:
+    """How the API at hand binds values."""
+    if "Unsafe" in api:
+        return f"use {api.replace('Unsafe', '')} with a tagged template (`${{value}}` is bound)"
+    if api.endswith("raw"):
+        return "build the fragment with Prisma.sql`…${value}…`, which binds values"
+    if path.endswith(".py"):
+        return 'pass the values as parameters: `text("… WHERE id = :id")` with `{"id": id}`, or `execute(sql, params)`'
+    return "pass the values as parameters (`$1`, `?`) beside the SQL text"

@@ -92,8 +92,8 @@ class RouteWithoutTenantContext(Rule):
                     continue
                 yield self.finding(
                     h.loc,
-                    f"{_describe(h)} uses tenant-scoped {', '.join(scoped)} without first "
-                    "finding out which tenant the caller belongs to",
+                    f"{_describe(h)} uses tenant-scoped {', '.join(scoped)} without "
+                    "establishing the caller's tenant",
                     f"resolve the tenant first (`{resolver(tmap)}(…)`), or add the function, "
                     "decorator or guard that does it to tenant-resolvers or guards",
                 )

@@ -8,6 +8,7 @@ from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
 from ._examples import with_files
+from ._fixes import resolver
 
 _ROUTE = (
     'import { prisma } from "@/lib/prisma";\n'
@@ -64,5 +65,17 @@ class TenantIdFromRequest(Rule):
             for rt in facts.request_tenants:
                 yield self.finding(
                     rt.loc,
-                    f"tenant id from {rt.source} is used as the {rt.sink}: resolve it instead",
+                    f"the tenant id comes from the request ({rt.source}) and {_use(rt.sink)}: "
+                    "a caller can name any tenant",
+                    f"take the tenant from {resolver(tmap)}(…), which checks the caller's "
+                    "membership, not from the request",
                 )
+
+
+def _use(sink: str) -> str:
+    """What the request's tenant id does, from the front ends' sink names."""
+    if sink == "where-clause":
+        return "filters the query"
+    if sink == "create data":
+        return "becomes the new row's tenant"
+    return f"is passed to {sink.removesuffix(' argument')}()"

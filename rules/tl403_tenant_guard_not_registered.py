@@ -8,6 +8,7 @@ from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
 from ._examples import SCHEMA
+from ._fixes import first
 
 _GUARD = (
     'import type { PrismaClient } from "@prisma/client";\n\n'
@@ -63,5 +64,8 @@ class TenantGuardNotRegistered(Rule):
             for client in facts.clients:
                 if not client.guarded and client.binding not in applied:
                     yield self.finding(
-                        client.loc, f"{client.kind} created without the tenant guard ({guards})"
+                        client.loc,
+                        f"{client.kind} created without the tenant guard ({guards})",
+                        f"apply the guard where the client is created: "
+                        f"`{first(tmap.config.guards, 'registerTenantGuard')}({client.binding or 'client'})`",
                     )

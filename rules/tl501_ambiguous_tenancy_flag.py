@@ -45,4 +45,14 @@ class AmbiguousTenancyFlag(Rule):
         for facts in tmap.iter_files():
             for flag in facts.flags:
                 if flag.problem is not None:
-                    yield self.finding(flag.loc, f"tenancy flag {flag.flag} {flag.problem}")
+                    strict = (
+                        f'os.environ["{flag.flag}"] == "true"'
+                        if flag.loc.path.endswith(".py")
+                        else f'process.env.{flag.flag} === "true"'
+                    )
+                    yield self.finding(
+                        flag.loc,
+                        f"tenancy flag {flag.flag} {flag.problem}",
+                        f"require the variable and compare it exactly, `{strict}`, failing at "
+                        "start-up when it is unset",
+                    )

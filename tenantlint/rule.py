@@ -38,8 +38,10 @@ class Finding(BaseModel):
     end_column: int
     message: str
     fingerprint: str = ""
-    help: str = ""  # the concrete fix, in the syntax of the flagged file
-    snippet: str = ""  # normalised source of the flagged node; not part of the JSON contract
+    # not part of the JSON contract: the concrete fix, in the syntax of the flagged file (text
+    # output), and the normalised source of the flagged node (fingerprints)
+    help: str = ""
+    snippet: str = ""
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule)
