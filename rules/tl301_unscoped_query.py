@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tenantlint.callgraph import Reached
-from tenantlint.facts import QuerySite, Unverified
+from tenantlint.facts import FunctionSummary, QuerySite, Unverified
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import EntityInfo, TenancyMap
 
@@ -75,7 +75,7 @@ class UnscopedQuery(Rule):
                 if info is None:
                     continue
                 fn = graph.summary(facts.path, q.function) if q.params else None
-                if fn is not None and not fn.handler:
+                if fn is not None and not fn.handler and not _given_tenant(tmap, fn):
                     if not graph.has_callers(fn):
                         yield self.unverified(
                             q.loc,
@@ -110,6 +110,8 @@ class UnscopedQuery(Rule):
         seen: set[tuple[str, int, int]] = set()
         for facts in tmap.iter_files():
             for fn in facts.functions:
+                if _given_tenant(tmap, fn):
+                    continue  # it has the tenant and does not filter by it: the finding is its own
                 for sink in fn.sinks:
                     info = _unscoped(tmap, sink)
                     where = sink.where
@@ -170,3 +172,10 @@ def _authorised(tmap: TenancyMap, r: Reached) -> bool:
     return handler is not None and any(
         r.name in tmap.context_keys(ref) for ref in handler.context_refs
     )
+
+
+def _given_tenant(tmap: TenancyMap, fn: FunctionSummary) -> bool:
+    """Whether a function receives the tenant (`tenantId`, `tenant`): then its callers cannot
+    scope what it fails to."""
+    roots = {m.lower() for m in tmap.config.tenant_models}
+    return any(tmap.is_tenant_field(p.name) or p.name.lower() in roots for p in fn.params)

@@ -121,9 +121,11 @@ class CallGraph:
 
 
 def _binds(arg: CallArg, param: Param) -> bool:
+    """Whether the argument is passed for the parameter: by keyword (Python), by position, or
+    as a key of an object argument (`getDoc({ id })`) for that key or the whole object."""
     if arg.index < 0:
         return arg.key == param.name
-    return arg.index == param.index and arg.key == param.key
+    return arg.index == param.index and param.key in (None, arg.key)
 
 
 def _short(name: str) -> str:

@@ -57,7 +57,7 @@ def test_deliberate_cross_tenant_code_is_suppressed_with_a_reason(tmp_path: Path
         'import { prisma } from "./prisma";\n'
         "// tenantlint: ignore[TL301] because the nightly purge spans every tenant\n"
         "export const purge = () => prisma.task.deleteMany({ where: { title: '' } });\n"
-        "export const leak = (id: string) => prisma.task.findUnique({ where: { id } });\n"
+        "export const leak = () => prisma.task.findUnique({ where: { id: LAST_TASK } });\n"
     )
     files = {"prisma/schema.prisma": SCHEMA.replace("PROVIDER", "postgresql"), "lib/job.ts": job}
     _, data = run_check(write_project(tmp_path, files), "--select", "TL301")

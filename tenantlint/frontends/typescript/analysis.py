@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 
 from tenantlint.config import Config
 from tenantlint.facts import (
+    CallSite,
     Comment,
     FileFacts,
+    FunctionSummary,
     Handler,
     ParseError,
     QuerySite,
@@ -27,6 +29,7 @@ from tenantlint.facts import (
     RequestTenant,
     SettingWrite,
 )
+from tenantlint.frontends.typescript.calls import CallFacts, query_params
 from tenantlint.frontends.typescript.grammar import captures
 from tenantlint.frontends.typescript.guards import GuardPatterns
 from tenantlint.frontends.typescript.reach import Positions, Reach
@@ -111,6 +114,7 @@ class Analysis(TenancyFacts):
         queries = [self._query_site(p, guards) for p in self.prisma]
         raw_sites = [self._raw_site(r) for r in self.raw]
         handlers = self._handlers()
+        functions, calls, called = self._calls(queries, handlers)
         return FileFacts(
             path=self.src.path,
             frontend="typescript",
@@ -131,6 +135,9 @@ class Analysis(TenancyFacts):
                 self._fallbacks(_unique(caps.get("fallback", [])), _unique(caps.get("default", [])))
             ),
             extra=self._middleware(),
+            functions=tuple(functions),
+            calls=tuple(calls),
+            called=tuple(called),
         )
 
     # --- where a site runs ------------------------------------------------------------------
@@ -204,7 +211,18 @@ class Analysis(TenancyFacts):
             guarded_by=guards.of(p),
             pass_through=p.args_pass_through or bool(where and where.pass_through),
             function=self._function_label(p.call),
+            params=query_params(p),
         )
+
+    def _calls(
+        self, queries: list[QuerySite], handlers: list[Handler]
+    ) -> tuple[list[FunctionSummary], list[CallSite], list[str]]:
+        from tenantlint.frontends.typescript.routes import module_functions
+
+        facts = CallFacts(
+            self.src, self.config.tenant_fields, self._request_source, module_functions(self.src)
+        )
+        return facts.collect(self._plain_calls, queries, {h.name for h in handlers})
 
     # --- raw SQL and settings -----------------------------------------------------------------
 

@@ -91,7 +91,12 @@ def _function_of(src: Source, node: Node, wrappers: list[str]) -> Node | None:
 
 def module_function(src: Source, name: str) -> Node | None:
     """A module-level function declaration or `const name = (…) => …` by name."""
-    return src.index("module functions", lambda: _module_functions(src)).get(name)
+    return module_functions(src).get(name)
+
+
+def module_functions(src: Source) -> dict[str, Node]:
+    """Every module-level function (or bound value) by name."""
+    return src.index("module functions", lambda: _module_functions(src))
 
 
 def _module_functions(src: Source) -> dict[str, Node]:

@@ -1,0 +1,232 @@
+"""The call-graph facts of a TypeScript/JavaScript module: a summary of each module-level
+function whose Prisma queries filter by its parameters, and each call to an imported or
+module-level function that passes a request value or a parameter on.
+
+Callees are named `<module>#<name>`: the module of a relative import resolved against this
+file (`./docs` in `app/api/x/route.ts` → `app/api/x/docs`), any other specifier as written
+(`@/lib/docs`, `@acme/lib/docs`: the call graph resolves those by path suffix).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tenantlint.facts import CallArg, CallSite, FunctionSummary, Param, QuerySite
+from tenantlint.frontends.typescript.syntax import (
+    call_args,
+    enclosing_functions,
+    function_name,
+    parameter_names,
+    parent_past,
+    root_identifier,
+    string_value,
+    text,
+    unwrap,
+)
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from tenantlint.frontends.typescript.prisma import PrismaCall
+    from tenantlint.frontends.typescript.syntax import Source
+
+_EXTENSION = re.compile(r"\.(?:[cm]?[jt]sx?|d\.ts)$")
+_PAST = ("await_expression", "parenthesized_expression", "as_expression", "non_null_expression")
+
+
+def module_key(path: str) -> str:
+    """A module's name in callee names: its path without the extension."""
+    return _EXTENSION.sub("", path)
+
+
+def named_function(node: Node) -> tuple[str, Node] | None:
+    """The innermost named function around `node` and its name (`QuerySite.function`)."""
+    for fn in enclosing_functions(node):
+        name = function_name(fn)
+        if name:
+            return name, fn
+    return None
+
+
+def query_params(p: PrismaCall) -> tuple[str, ...]:
+    """The parameters of the query's named function that its filter reads."""
+    found = named_function(p.call)
+    if found is None or p.where is None:
+        return ()
+    names = parameter_names(found[1])
+    roots = {root_identifier(value) for _, value in p.where.values}
+    return tuple(sorted(r for r in roots if r is not None and r in names))
+
+
+class CallFacts:
+    """Summaries and call sites of one module."""
+
+    def __init__(
+        self,
+        src: Source,
+        tenant_fields: tuple[str, ...],
+        request_source: Callable[[Node], str | None],
+        module_functions: dict[str, Node],
+    ) -> None:
+        self.src = src
+        self.module = module_key(src.path)
+        self.fields = "|".join(re.escape(f) for f in tenant_fields) or "(?!)"
+        self.request_source = request_source
+        self.module_functions = module_functions
+        self.imports = self._imports()
+
+    def collect(
+        self, plain_calls: list[Node], queries: list[QuerySite], handlers: set[str]
+    ) -> tuple[list[FunctionSummary], list[CallSite], list[str]]:
+        calls: list[CallSite] = []
+        called: set[str] = set()
+        forwarding: set[str] = set()
+        for ident in plain_calls:
+            call = ident.parent
+            callee = self._callee(text(ident))
+            found = named_function(call) if call is not None else None
+            if call is None or callee is None or found is None:
+                continue
+            called.add(callee)
+            label, fn = found
+            args = self._args(call, fn)
+            if args:
+                calls.append(
+                    CallSite(
+                        loc=self.src.loc(call),
+                        callee=callee,
+                        function=label,
+                        args=tuple(args),
+                        checked=self._checked(call, fn),
+                    )
+                )
+                if any(a.param for a in args):
+                    forwarding.add(label)
+        sinks: dict[str, list[QuerySite]] = {}
+        for q in queries:
+            if q.params and q.function is not None and q.function not in handlers:
+                sinks.setdefault(q.function, []).append(q)
+        summaries = []
+        for label in sorted(set(sinks) | forwarding):
+            bound = self.module_functions.get(label)
+            target = unwrap(bound) if bound is not None else None
+            if target is None or target.type not in _FUNCTIONS:
+                continue
+            summaries.append(
+                FunctionSummary(
+                    name=f"{self.module}#{label}",
+                    label=label,
+                    params=_params(target),
+                    handler=label in handlers,
+                    sinks=tuple(sinks.get(label, ())),
+                    loc=self.src.loc(target),
+                )
+            )
+        return summaries, calls, sorted(called)
+
+    def _imports(self) -> dict[str, str]:
+        """Local name → `<module>#<imported name>` of every import."""
+        out: dict[str, str] = {}
+        for stmt in self.src.root.named_children:
+            source = stmt.child_by_field_name("source") if stmt.type == "import_statement" else None
+            spec = string_value(source) if source is not None else None
+            if spec is None:
+                continue
+            module = spec
+            if spec.startswith("."):
+                module = posixpath.normpath(posixpath.join(posixpath.dirname(self.src.path), spec))
+                module = module_key(module)
+            clause = next((c for c in stmt.named_children if c.type == "import_clause"), None)
+            for part in clause.named_children if clause is not None else ():
+                if part.type == "identifier":
+                    out[text(part)] = f"{module}#default"
+                elif part.type == "named_imports":
+                    for s in part.named_children:
+                        name, alias = s.child_by_field_name("name"), s.child_by_field_name("alias")
+                        if name is not None:
+                            out[text(alias or name)] = f"{module}#{text(name)}"
+        return out
+
+    def _callee(self, name: str) -> str | None:
+        if name in self.imports:
+            return self.imports[name]
+        return f"{self.module}#{name}" if name in self.module_functions else None
+
+    def _args(self, call: Node, fn: Node) -> list[CallArg]:
+        params = parameter_names(fn)
+        out: list[CallArg] = []
+        for i, arg in enumerate(call_args(call)):
+            arg = unwrap(arg)
+            pairs: list[tuple[str | None, Node]] = [(None, arg)]
+            if arg.type == "object":
+                pairs = []
+                for pair in arg.named_children:
+                    if pair.type == "shorthand_property_identifier":
+                        pairs.append((text(pair), pair))
+                    elif pair.type == "pair":
+                        k, v = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+                        if k is not None and v is not None:
+                            pairs.append((string_value(k) or text(k), v))
+            for key, value in pairs:
+                source = self.request_source(value)
+                root = root_identifier(value) if source is None else None
+                if source is not None or (root is not None and root in params):
+                    out.append(CallArg(index=i, key=key, source=source, param=root))
+        return out
+
+    def _checked(self, call: Node, fn: Node) -> bool:
+        """`const doc = await getDoc(id); if (doc.teamId !== teamId) …`: the result's tenant is
+        compared after the call (fetch-then-authorise, PRECISION 2)."""
+        decl = parent_past(call, _PAST)
+        name = decl.child_by_field_name("name") if decl is not None else None
+        if decl is None or decl.type != "variable_declarator" or name is None:
+            return False
+        if name.type != "identifier":
+            return False
+        after = self.src.data[call.end_byte : fn.end_byte].decode("utf-8", "replace")
+        return (
+            re.search(rf"\b{re.escape(text(name))}\s*\??\.\s*(?:{self.fields})\b", after)
+            is not None
+        )
+
+
+_FUNCTIONS = frozenset(
+    {
+        "function_declaration",
+        "function_expression",
+        "arrow_function",
+        "generator_function_declaration",
+    }
+)
+
+
+def _params(fn: Node) -> tuple[Param, ...]:
+    """The parameters by position, an object pattern's bindings by key (`{ id, teamId }`)."""
+    single = fn.child_by_field_name("parameter")
+    if single is not None:
+        return (Param(name=text(single), index=0),)
+    params = fn.child_by_field_name("parameters")
+    out: list[Param] = []
+    children = [c for c in params.named_children if c.type != "comment"] if params else []
+    for i, child in enumerate(children):
+        pattern = child.child_by_field_name("pattern") or child
+        if pattern.type == "assignment_pattern":
+            pattern = pattern.child_by_field_name("left") or pattern
+        if pattern.type == "identifier":
+            out.append(Param(name=text(pattern), index=i))
+        elif pattern.type == "object_pattern":
+            for prop in pattern.named_children:
+                if prop.type == "shorthand_property_identifier_pattern":
+                    out.append(Param(name=text(prop), index=i, key=text(prop)))
+                elif prop.type == "object_assignment_pattern":
+                    left = prop.child_by_field_name("left")
+                    if left is not None:
+                        out.append(Param(name=text(left), index=i, key=text(left)))
+                elif prop.type == "pair_pattern":
+                    key, value = prop.child_by_field_name("key"), prop.child_by_field_name("value")
+                    if key is not None and value is not None and value.type == "identifier":
+                        out.append(Param(name=text(value), index=i, key=text(key)))
+    return tuple(out)
