@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -35,11 +36,12 @@ def _csv(_ctx: click.Context, _param: click.Parameter, value: str | None) -> lis
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def write_output(text: str, output: Path | None) -> None:
+def write_output(text: str, output: Path | None, color: bool = False) -> None:
     """Write to `output` (all at once: a temporary file renamed, so a CI step reading it, or a
-    run interrupted while writing it, never sees half a report) or stdout."""
+    run interrupted while writing it, never sees half a report) or stdout (`color`: keep the
+    ANSI styles even where stdout is no terminal)."""
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=color or None)
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +140,14 @@ def _selection_and_output(f: F) -> F:
             help="Write the report to FILE instead of stdout.",
         ),
         click.option(
+            "--color",
+            default="auto",
+            type=click.Choice(["auto", "always", "never"]),
+            show_default=True,
+            help="Colour the text output: auto is on a terminal, unless $NO_COLOR is set (or "
+            "$FORCE_COLOR forces it).",
+        ),
+        click.option(
             "--fail-on",
             default="warning",
             type=click.Choice(["error", "warning", "never"]),
@@ -159,11 +169,24 @@ def output_format(fmt: str | None, output: Path | None) -> str:
     return "github" if in_actions and output is None else "text"
 
 
+def use_color(choice: str, output: Path | None) -> bool:
+    """`--color`: always, never, or (auto) on a terminal; $NO_COLOR turns auto off and
+    $FORCE_COLOR on, NO_COLOR winning (no-color.org, force-color.org). Never into a file."""
+    if choice != "auto":
+        return choice == "always"
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        return True
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
 def _emit(
     result: RunResult,
     fmt: str | None,
     output: Path | None,
     fail_on: str,
+    color: str,
     *,
     statistics: bool = False,
     quiet: bool = False,
@@ -175,7 +198,9 @@ def _emit(
 
     report = build_report(result)
     reporter = get_reporter(output_format(fmt, output))
-    write_output(reporter.render(report, statistics=statistics, quiet=quiet), output)
+    colored = use_color(color, output)
+    text = reporter.render(report, statistics=statistics, quiet=quiet, color=colored)
+    write_output(text, output, colored)
     threshold = SEVERITY_RANK.get(fail_on)
     failing = threshold is not None and any(
         SEVERITY_RANK[f.severity] >= threshold for f in result.findings
@@ -244,6 +269,7 @@ def check(
     ignore: list[str] | None,
     fmt: str | None,
     output: Path | None,
+    color: str,
     baseline: Path | None,
     write_baseline: Path | None,
     fail_on: str,
@@ -280,9 +306,16 @@ def check(
         progress=not quiet,
     )
     _note_skipped(result, verbose, quiet)
+    if not result.files_scanned and not quiet:
+        click.echo(
+            f"tenantlint: warning: no files to check in {', '.join(map(str, targets))} "
+            "(tenantlint reads *.prisma, *.sql, Python and TypeScript/JavaScript files; "
+            "git-ignored and excluded ones are skipped)",
+            err=True,
+        )
     if write_baseline is not None:
         save_baseline(write_baseline, result.findings + result.baselined)
-    code = _emit(result, fmt, output, fail_on, statistics=statistics, quiet=quiet)
+    code = _emit(result, fmt, output, fail_on, color, statistics=statistics, quiet=quiet)
     ctx.exit(EXIT_OK if write_baseline is not None or exit_zero else code)
 
 
@@ -469,6 +502,7 @@ def db_audit(
     ignore: list[str] | None,
     fmt: str,
     output: Path | None,
+    color: str,
     fail_on: str,
     verbose: bool,
 ) -> None:
@@ -495,4 +529,4 @@ def db_audit(
     audited = dbaudit.audit(catalog, cfg, enabled, migrations if compare is not None else None)
     result = RunResult(project, audited.tmap, enabled, files_scanned=len(catalog.files))
     result.findings = _fingerprinted(audited.findings)
-    ctx.exit(_emit(result, fmt, output, fail_on, quiet=True))
+    ctx.exit(_emit(result, fmt, output, fail_on, color, quiet=True))

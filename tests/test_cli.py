@@ -239,7 +239,7 @@ def test_file_name_that_is_not_utf8_is_analysed_and_shown_escaped(
         result = CliRunner().invoke(main, ["check", str(root)])
         assert result.exit_code == 1, result.output
         assert result.stdout.startswith(f"{shown}:1:5: TL001 [error]")
-        assert "in 2 files" in result.stdout
+        assert "in 1 file (2 scanned)" in result.stdout
     data = json.loads(invoke("check", str(root), "--format", "json")[1])
     assert [f["path"] for f in data["findings"]] == [shown]
     sarif = json.loads(invoke("check", str(root), "--format", "sarif")[1])

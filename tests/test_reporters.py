@@ -130,7 +130,7 @@ def test_junit_clean_run_is_one_passing_case(tmp_path: Path) -> None:
 def test_markdown(root: Path) -> None:
     out = render(root, "markdown")
     assert "| error | `TL102` unique-not-tenant-scoped | `prisma/schema.prisma:7` |" in out
-    assert "Found 1 finding (1 error) in 1 file; 1 suppressed." in out
+    assert "Found 1 finding (1 error) in 1 file (1 scanned); 1 suppressed." in out
 
 
 def test_text_excerpt_and_statistics(root: Path) -> None:
@@ -190,7 +190,7 @@ def test_text_github_and_junit_keep_one_finding_per_line(hostile: Path) -> None:
     shown = "app/a\\nb #c<img src=x onerror=alert(1)>é\\x1b[31m.py"
     text = render(hostile, "text").splitlines()
     assert text[0] == f"{shown}:10:5: TL103 [error] tenant column tenant_id of 'Doc' is nullable"
-    assert len(text) == 4 and "\x1b" not in "".join(text)
+    assert len(text) == 6 and "\x1b" not in "".join(text)  # finding, excerpt, help, docs, summary
     (line,) = render(hostile, "github").splitlines()
     assert line.startswith(
         "::error file=app/a%0Ab #c<img src=x onerror=alert(1)>é\\x1b[31m.py,line=10,"

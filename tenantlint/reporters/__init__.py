@@ -8,7 +8,9 @@ from tenantlint.report_model import Report
 
 
 class Reporter(Protocol):
-    def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str: ...
+    def render(
+        self, report: Report, *, statistics: bool = False, quiet: bool = False, color: bool = False
+    ) -> str: ...
 
 
 def get_reporter(name: str) -> Reporter:

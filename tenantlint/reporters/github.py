@@ -10,7 +10,9 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 class GithubReporter:
-    def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str:
+    def render(
+        self, report: Report, *, statistics: bool = False, quiet: bool = False, color: bool = False
+    ) -> str:
         paths = PathStyle.of(report.root)  # the runner resolves `file` from the repository
         lines = [
             f"::{_LEVEL[f.severity]} file={_escape(paths.in_repo(f.path), True)},line={f.line},col={f.column},"

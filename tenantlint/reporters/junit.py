@@ -14,7 +14,9 @@ from tenantlint.rule import Finding
 
 
 class JunitReporter:
-    def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str:
+    def render(
+        self, report: Report, *, statistics: bool = False, quiet: bool = False, color: bool = False
+    ) -> str:
         by_rule: dict[str, list[Finding]] = defaultdict(list)
         for f in report.findings:
             by_rule[f.rule].append(f)

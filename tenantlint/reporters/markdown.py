@@ -9,7 +9,9 @@ from tenantlint.reporters.text import summary_line
 
 
 class MarkdownReporter:
-    def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str:
+    def render(
+        self, report: Report, *, statistics: bool = False, quiet: bool = False, color: bool = False
+    ) -> str:
         out = ["## tenantlint", "", summary_line(report), ""]
         if report.findings:
             paths = PathStyle.of(report.root)

@@ -16,7 +16,9 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 class SarifReporter:
-    def render(self, report: Report, *, statistics: bool = False, quiet: bool = False) -> str:
+    def render(
+        self, report: Report, *, statistics: bool = False, quiet: bool = False, color: bool = False
+    ) -> str:
         index = {r.code: i for i, r in enumerate(report.rules)}
         rules = [
             {
