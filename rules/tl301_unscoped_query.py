@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tenantlint.callgraph import Reached
-from tenantlint.facts import FunctionSummary, QuerySite, Unverified
+from tenantlint.facts import FunctionSummary, Predicate, QuerySite, Unverified
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import EntityInfo, TenancyMap
 
@@ -157,7 +157,17 @@ def _unscoped(tmap: TenancyMap, q: QuerySite) -> EntityInfo | None:
         return None
     if pins_tenant(tmap, info, q.where) or capability_lookup(tmap, info, q.where):
         return None
-    return info
+    return None if _parent_filtered(info, q.where) else info
+
+
+def _parent_filtered(info: EntityInfo, where: Predicate | None) -> bool:
+    """A child filtered by its parent (`{ id, workspaceId }` on a chart of a workspace): the
+    parent's id is what its callers check (PRECISION 16)."""
+    relation = info.field(info.parent) if info.parent and where is not None else None
+    if relation is None or relation.relation is None or where is None:
+        return False
+    fk = set(relation.relation.fields or (relation.column,))
+    return any(k in fk or k.split(".")[0] == relation.name for k in where.keys)
 
 
 def _authorised(tmap: TenancyMap, r: Reached) -> bool:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from tenantlint.facts import CallArg, CallSite, FunctionSummary, Param, QuerySite
 from tenantlint.frontends.typescript.syntax import (
     call_args,
+    callee_name,
     enclosing_functions,
     function_name,
     parameter_names,
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
     from tenantlint.frontends.typescript.prisma import PrismaCall
     from tenantlint.frontends.typescript.syntax import Source
 
+_PROCEDURES = frozenset({"query", "mutation", "subscription", "action"})
+# a call before the site that checks a value: `checkAuthorization({ organizationId })` over
+# `getOrganizationIdFromApiKeyId(parsedInput.id)`
+_CHECK_CALL = (
+    r"(?i)\b\w*(?:check|authori[sz]|assert|verify|ensure|permission|access|IdFrom)\w*\s*\("
+)
 _EXTENSION = re.compile(r"\.(?:[cm]?[jt]sx?|d\.ts)$")
 _PAST = ("await_expression", "parenthesized_expression", "as_expression", "non_null_expression")
 
@@ -49,6 +56,42 @@ def named_function(node: Node) -> tuple[str, Node] | None:
         if name:
             return name, fn
     return None
+
+
+def entry_inputs(fn: Node) -> set[str]:
+    """The request input an entry-point callback destructures: a next-safe-action action's
+    `({ ctx, parsedInput }) => …`, a tRPC procedure's `.query(({ ctx, input }) => …)`."""
+    params = fn.child_by_field_name("parameters")
+    first = (
+        next((c for c in params.named_children if c.type != "comment"), None) if params else None
+    )
+    pattern = first.child_by_field_name("pattern") if first is not None else None
+    if pattern is None or pattern.type != "object_pattern":
+        return set()
+    names = {
+        text(c) for c in pattern.named_children if c.type == "shorthand_property_identifier_pattern"
+    }
+    if "parsedInput" in names:
+        return {"parsedInput"}
+    call = parent_past(fn, ("arguments",))
+    for _ in range(2):  # `.query(withX(async ({ input }) => …))`
+        if call is None or call.type != "call_expression":
+            break
+        if callee_name(call) in _PROCEDURES and "input" in names:
+            return {"input"}
+        call = parent_past(call, ("arguments",))
+    return set()
+
+
+def _entry_label(fn: Node) -> str:
+    """The name an entry-point callback is exported or registered under."""
+    parent = fn.parent
+    while parent is not None and parent.type not in ("variable_declarator", "pair", "program"):
+        parent = parent.parent
+    key = None
+    if parent is not None and parent.type != "program":
+        key = parent.child_by_field_name("name") or parent.child_by_field_name("key")
+    return text(key) if key is not None else "<entry point>"
 
 
 def query_params(p: PrismaCall) -> tuple[str, ...]:
@@ -87,12 +130,12 @@ class CallFacts:
         for ident in plain_calls:
             call = ident.parent
             callee = self._callee(text(ident))
-            found = named_function(call) if call is not None else None
+            found = _caller(call) if call is not None else None
             if call is None or callee is None or found is None:
                 continue
             called.add(callee)
-            label, fn = found
-            args = self._args(call, fn)
+            label, fn, inputs = found
+            args = self._args(call, fn, inputs)
             if args:
                 calls.append(
                     CallSite(
@@ -155,8 +198,9 @@ class CallFacts:
             return self.imports[name]
         return f"{self.module}#{name}" if name in self.module_functions else None
 
-    def _args(self, call: Node, fn: Node) -> list[CallArg]:
-        params = parameter_names(fn)
+    def _args(self, call: Node, fn: Node, inputs: set[str]) -> list[CallArg]:
+        params = parameter_names(fn) - inputs
+        before = self.src.data[fn.start_byte : call.start_byte].decode("utf-8", "replace")
         out: list[CallArg] = []
         for i, arg in enumerate(call_args(call)):
             arg = unwrap(arg)
@@ -171,8 +215,13 @@ class CallFacts:
                         if k is not None and v is not None:
                             pairs.append((string_value(k) or text(k), v))
             for key, value in pairs:
-                source = self.request_source(value)
-                root = root_identifier(value) if source is None else None
+                root = root_identifier(value)
+                source = self.request_source(value) or (
+                    f"the input of `{_entry_label(fn)}`" if root in inputs else None
+                )
+                if _checked_before(before, text(value)):
+                    continue
+                root = root if source is None else None
                 if source is not None or (root is not None and root in params):
                     out.append(CallArg(index=i, key=key, source=source, param=root))
         return out
@@ -187,10 +236,39 @@ class CallFacts:
         if name.type != "identifier":
             return False
         after = self.src.data[call.end_byte : fn.end_byte].decode("utf-8", "replace")
-        return (
-            re.search(rf"\b{re.escape(text(name))}\s*\??\.\s*(?:{self.fields})\b", after)
-            is not None
+        var = re.escape(text(name))
+        if re.search(rf"\b{var}\s*\??\.\s*(?:{self.fields})\b", after):
+            return True
+        # its owner's id read, then a check: `getOrgIdFromWorkspaceId(key.workspaceId)`
+        owner = re.search(rf"\b{var}\s*\??\.\s*\w+Id\b", after)
+        return owner is not None and re.search(_CHECK_CALL, after[owner.start() :]) is not None
+
+
+def _caller(call: Node) -> tuple[str, Node, set[str]] | None:
+    """The function a call is made from, its label, and the request input it destructures if it
+    is an entry-point callback."""
+    for fn in enclosing_functions(call):
+        inputs = (
+            entry_inputs(fn)
+            if fn.type == "arrow_function" or fn.type == "function_expression"
+            else set()
         )
+        if inputs:
+            return _entry_label(fn), fn, inputs
+        name = function_name(fn)
+        if name:
+            return name, fn, set()
+    return None
+
+
+def _checked_before(before: str, value: str) -> bool:
+    """Whether the value went through a checking call earlier in the function, or was used
+    earlier and a check was made after that use (fetch, authorise the owner, then act)."""
+    v = re.escape(value) + r"\b"
+    if re.search(_CHECK_CALL + r"[^;]*?" + v, before):
+        return True
+    first = re.search(v, before)
+    return first is not None and re.search(_CHECK_CALL, before[first.end() :]) is not None
 
 
 _FUNCTIONS = frozenset(
