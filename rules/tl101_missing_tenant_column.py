@@ -8,6 +8,22 @@ from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
 from ._fixes import first
+from ._py_examples import DJANGO_MODELS, SQLALCHEMY_MODELS
+
+_SA_TENANT = '    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)\n'
+_SA_AUDIT = """
+
+class AuditLog(Base):{mark}
+    __tablename__ = "audit_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+{tenant}    action: Mapped[str]
+"""
+_DJ_TENANT = "    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)\n"
+_DJ_AUDIT = """
+
+class AuditLog(models.Model):{mark}
+{tenant}    action = models.CharField(max_length=100)
+"""
 
 
 class MissingTenantColumn(Rule):
@@ -51,6 +67,23 @@ class MissingTenantColumn(Rule):
             "  message  String\n"
             "  @@index([tenantId])\n"
             "}\n"
+        ),
+    }
+
+    examples = {
+        "sqlalchemy": (
+            {
+                "app/models.py": SQLALCHEMY_MODELS
+                + _SA_AUDIT.format(mark="  # expect: TL101", tenant="")
+            },
+            {"app/models.py": SQLALCHEMY_MODELS + _SA_AUDIT.format(mark="", tenant=_SA_TENANT)},
+        ),
+        "django": (
+            {
+                "projects/models.py": DJANGO_MODELS
+                + _DJ_AUDIT.format(mark="  # expect: TL101", tenant="")
+            },
+            {"projects/models.py": DJANGO_MODELS + _DJ_AUDIT.format(mark="", tenant=_DJ_TENANT)},
         ),
     }
 

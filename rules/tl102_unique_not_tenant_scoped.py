@@ -9,6 +9,7 @@ from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import EntityInfo, TenancyMap
 
 from ._fixes import unique_with_tenant
+from ._py_examples import DJANGO_MODELS, SQLALCHEMY_MODELS
 
 # A single unique column holding an unguessable secret is a capability token: global by design.
 CAPABILITY = re.compile(r"(token|hash|secret|digest)$|^(hashed|secret)", re.IGNORECASE)
@@ -57,6 +58,26 @@ class UniqueNotTenantScoped(Rule):
             "  apiToken  String @unique\n"
             "  @@unique([tenantId, email])\n"
             "}\n"
+        ),
+    }
+
+    examples = {
+        "sqlalchemy": (
+            {
+                "app/models.py": SQLALCHEMY_MODELS.replace(
+                    '(UniqueConstraint("tenant_id", "slug"),)',
+                    '(UniqueConstraint("slug"),)  # expect: TL102',
+                )
+            },
+            {"app/models.py": SQLALCHEMY_MODELS},
+        ),
+        "django": (
+            {
+                "projects/models.py": DJANGO_MODELS.replace(
+                    "models.SlugField()", "models.SlugField(unique=True)  # expect: TL102"
+                ).replace('\n\n    class Meta:\n        unique_together = [("tenant", "slug")]', "")
+            },
+            {"projects/models.py": DJANGO_MODELS},
         ),
     }
 

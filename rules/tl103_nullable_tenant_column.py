@@ -8,6 +8,7 @@ from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
 from ._fixes import required_tenant
+from ._py_examples import DJANGO_MODELS, SQLALCHEMY_MODELS
 
 
 class NullableTenantColumn(Rule):
@@ -44,6 +45,27 @@ class NullableTenantColumn(Rule):
             "  tenantId String\n"
             "  @@index([tenantId])\n"
             "}\n"
+        ),
+    }
+
+    examples = {
+        "sqlalchemy": (
+            {
+                "app/models.py": SQLALCHEMY_MODELS.replace(
+                    'tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)',
+                    'tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)  # expect: TL103',
+                )
+            },
+            {"app/models.py": SQLALCHEMY_MODELS},
+        ),
+        "django": (
+            {
+                "projects/models.py": DJANGO_MODELS.replace(
+                    "on_delete=models.CASCADE)",
+                    "on_delete=models.CASCADE, null=True)  # expect: TL103",
+                )
+            },
+            {"projects/models.py": DJANGO_MODELS},
         ),
     }
 

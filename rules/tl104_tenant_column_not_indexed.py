@@ -8,6 +8,7 @@ from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
 from ._fixes import tenant_index
+from ._py_examples import SQLALCHEMY_MODELS
 
 
 class TenantColumnNotIndexed(Rule):
@@ -44,6 +45,20 @@ class TenantColumnNotIndexed(Rule):
             "  number   Int\n"
             "  @@unique([tenantId, number])\n"
             "}\n"
+        ),
+    }
+
+    examples = {
+        "sqlalchemy": (
+            {
+                "app/models.py": SQLALCHEMY_MODELS.replace(
+                    '    __table_args__ = (UniqueConstraint("tenant_id", "slug"),)\n', ""
+                ).replace(
+                    'ForeignKey("tenants.id"), index=True)',
+                    'ForeignKey("tenants.id"))  # expect: TL104',
+                )
+            },
+            {"app/models.py": SQLALCHEMY_MODELS},
         ),
     }
 

@@ -12,6 +12,19 @@ from tenantlint.tenancy import EntityInfo, TenancyMap
 from ._code_evidence import capability_lookup, pins_tenant, user_scoped
 from ._examples import with_files
 from ._fixes import scope_query
+from ._py_examples import django, endpoint, sqlalchemy, view
+
+_SA_ROUTE = (
+    '@router.get("/projects/{{project_id}}")\n'
+    "def get_project(project_id: int, tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)):\n"
+    "    return db.query(Project).filter(Project.id == project_id{where}).one(){mark}\n"
+)
+_DJ_VIEW = (
+    "def project_detail(request, pk):\n"
+    "    tenant = get_current_tenant(request)\n"
+    "    project = Project.objects.get(pk=pk{where}){mark}\n"
+    '    return JsonResponse({{"slug": project.slug}})\n'
+)
 
 
 class UnscopedQuery(Rule):
@@ -65,6 +78,27 @@ class UnscopedQuery(Rule):
             ),
         }
     )
+
+    examples = {
+        "sqlalchemy": (
+            sqlalchemy(
+                {"app/api.py": endpoint(_SA_ROUTE.format(where="", mark="  # expect: TL301"))}
+            ),
+            sqlalchemy(
+                {
+                    "app/api.py": endpoint(
+                        _SA_ROUTE.format(where=", Project.tenant_id == tenant.id", mark="")
+                    )
+                }
+            ),
+        ),
+        "django": (
+            django(
+                {"projects/views.py": view(_DJ_VIEW.format(where="", mark="  # expect: TL301"))}
+            ),
+            django({"projects/views.py": view(_DJ_VIEW.format(where=", tenant=tenant", mark=""))}),
+        ),
+    }
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding | Unverified]:
         graph = tmap.calls

@@ -11,6 +11,7 @@ from tenantlint.tenancy import TenancyMap
 from ._code_evidence import pins_tenant
 from ._examples import with_files
 from ._fixes import set_tenant
+from ._py_examples import django, endpoint, sqlalchemy, view
 
 _ROUTE = (
     'import { prisma } from "@/lib/prisma";\n'
@@ -21,6 +22,22 @@ _ROUTE = (
     "  const project = await prisma.project.create({ data: {DATA} });\n"
     "  return Response.json(project);\n"
     "}\n"
+)
+
+
+_SA_ROUTE = (
+    '@router.post("/projects")\n'
+    "def create_project(slug: str, tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)):\n"
+    "    project = Project(slug=slug{tenant}){mark}\n"
+    "    db.add(project)\n"
+    "    db.commit()\n"
+    '    return {{"id": project.id}}\n'
+)
+_DJ_VIEW = (
+    "def project_create(request):\n"
+    "    tenant = get_current_tenant(request)\n"
+    '    project = Project.objects.create(slug=request.POST["slug"]{tenant}){mark}\n'
+    '    return JsonResponse({{"id": project.pk}})\n'
 )
 
 
@@ -54,6 +71,23 @@ class UnscopedCreate(Rule):
         }
     )
     good = with_files({"app/api/projects/route.ts": _ROUTE.replace("{DATA}", "{ name, tenantId }")})
+
+    examples = {
+        "sqlalchemy": (
+            sqlalchemy(
+                {"app/api.py": endpoint(_SA_ROUTE.format(tenant="", mark="  # expect: TL302"))}
+            ),
+            sqlalchemy(
+                {"app/api.py": endpoint(_SA_ROUTE.format(tenant=", tenant_id=tenant.id", mark=""))}
+            ),
+        ),
+        "django": (
+            django(
+                {"projects/views.py": view(_DJ_VIEW.format(tenant="", mark="  # expect: TL302"))}
+            ),
+            django({"projects/views.py": view(_DJ_VIEW.format(tenant=", tenant=tenant", mark=""))}),
+        ),
+    }
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding | Unverified]:
         for facts in tmap.iter_files():

@@ -11,12 +11,29 @@ from tenantlint.tenancy import EntityInfo, TenancyMap
 from ._code_evidence import is_ddl, scoped_tables, sql_statements
 from ._examples import with_files
 from ._fixes import ident
+from ._py_examples import django, endpoint, sqlalchemy, view
 
 _REPORT = (
     'import { prisma } from "@/lib/prisma";\n\n'
     "export async function renameProject(tenantId: string, id: string, name: string) {\n"
     '  await prisma.$executeRaw`UPDATE "Project" SET name = ${name} WHERE id = ${id}{AND}`;{MARK}\n'
     "}\n"
+)
+
+
+_SA_ROUTE = (
+    '@router.get("/projects/by-slug")\n'
+    "def project_by_slug(slug: str, tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)):\n"
+    "    return db.execute({mark}\n"
+    '        text("SELECT id FROM projects WHERE slug = :slug{pred}"), {{"slug": slug{arg}}}\n'
+    "    ).all()\n"
+)
+_DJ_VIEW = (
+    "def project_by_slug(request, slug):\n"
+    "    tenant = get_current_tenant(request)\n"
+    "    with connection.cursor() as cursor:\n"
+    '        cursor.execute("SELECT id FROM projects_project WHERE slug = %s{pred}", [slug{arg}]){mark}\n'
+    '        return JsonResponse({{"ids": [r[0] for r in cursor.fetchall()]}})\n'
 )
 
 
@@ -53,6 +70,45 @@ class RawSqlMissingTenantPredicate(Rule):
             )
         }
     )
+
+    examples = {
+        "sqlalchemy": (
+            sqlalchemy(
+                {
+                    "app/api.py": endpoint(
+                        _SA_ROUTE.format(pred="", arg="", mark="  # expect: TL304")
+                    )
+                }
+            ),
+            sqlalchemy(
+                {
+                    "app/api.py": endpoint(
+                        _SA_ROUTE.format(
+                            pred=" AND tenant_id = :tenant_id",
+                            arg=', "tenant_id": tenant.id',
+                            mark="",
+                        )
+                    )
+                }
+            ),
+        ),
+        "django": (
+            django(
+                {
+                    "projects/views.py": view(
+                        _DJ_VIEW.format(pred="", arg="", mark="  # expect: TL304")
+                    )
+                }
+            ),
+            django(
+                {
+                    "projects/views.py": view(
+                        _DJ_VIEW.format(pred=" AND tenant_id = %s", arg=", tenant.id", mark="")
+                    )
+                }
+            ),
+        ),
+    }
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding | Unverified]:
         if tmap.rls_in_use:

@@ -9,6 +9,7 @@ from tenantlint.tenancy import TenancyMap
 
 from ._code_evidence import is_ddl
 from ._examples import with_files
+from ._py_examples import django, endpoint, sqlalchemy, view
 
 _SEARCH = (
     'import { prisma } from "@/lib/prisma";\n\n'
@@ -16,6 +17,28 @@ _SEARCH = (
     "{BODY}"
     "}\n"
 )
+
+
+_SA_ROUTE = (
+    '@router.get("/projects/by-slug")\n'
+    "def project_by_slug(slug: str, tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)):\n"
+    "    return db.execute({sql}).all(){mark}\n"
+)
+_SA_BAD = (
+    'text(f"SELECT id FROM projects WHERE tenant_id = :t AND slug = \'{slug}\'"), {"t": tenant.id}'
+)
+_SA_GOOD = 'text("SELECT id FROM projects WHERE tenant_id = :t AND slug = :slug"), {"t": tenant.id, "slug": slug}'
+_DJ_VIEW = (
+    "def project_by_slug(request, slug):\n"
+    "    tenant = get_current_tenant(request)\n"
+    "    with connection.cursor() as cursor:\n"
+    "        cursor.execute({sql}){mark}\n"
+    '        return JsonResponse({{"ids": [r[0] for r in cursor.fetchall()]}})\n'
+)
+_DJ_BAD = (
+    "f\"SELECT id FROM projects_project WHERE tenant_id = %s AND slug = '{slug}'\", [tenant.id]"
+)
+_DJ_GOOD = '"SELECT id FROM projects_project WHERE tenant_id = %s AND slug = %s", [tenant.id, slug]'
 
 
 class RawSqlInjection(Rule):
@@ -56,6 +79,21 @@ class RawSqlInjection(Rule):
             )
         }
     )
+
+    examples = {
+        "sqlalchemy": (
+            sqlalchemy(
+                {"app/api.py": endpoint(_SA_ROUTE.format(sql=_SA_BAD, mark="  # expect: TL305"))}
+            ),
+            sqlalchemy({"app/api.py": endpoint(_SA_ROUTE.format(sql=_SA_GOOD, mark=""))}),
+        ),
+        "django": (
+            django(
+                {"projects/views.py": view(_DJ_VIEW.format(sql=_DJ_BAD, mark="  # expect: TL305"))}
+            ),
+            django({"projects/views.py": view(_DJ_VIEW.format(sql=_DJ_GOOD, mark=""))}),
+        ),
+    }
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding]:
         for facts in tmap.iter_files():

@@ -11,6 +11,7 @@ from tenantlint.tenancy import TenancyMap
 
 from ._examples import with_files
 from ._fixes import resolver
+from ._py_examples import django, endpoint, sqlalchemy, view
 
 _ROUTE = (
     'import { prisma } from "@/lib/prisma";\n'
@@ -20,6 +21,19 @@ _ROUTE = (
     "  const projects = await prisma.project.findMany({ where: tenantFilter(tenantId) });\n"
     "  return Response.json(projects);\n"
     "}\n"
+)
+
+
+_SA_ROUTE = (
+    '@router.get("/projects/count")\n'
+    "def count_projects(db: Session = Depends(get_db){dep}):{mark}\n"
+    "    return db.query(Project).filter(for_tenant(Project, current_tenant_id())).count()\n"
+)
+_DJ_VIEW = (
+    "def project_list(request):{mark}\n"
+    "    tenant_id = {resolve}\n"
+    '    slugs = Project.objects.filter(tenant_id=tenant_id).values_list("slug", flat=True)\n'
+    '    return JsonResponse({{"slugs": list(slugs)}})\n'
 )
 
 
@@ -61,6 +75,41 @@ class RouteWithoutTenantContext(Rule):
             )
         }
     )
+
+    examples = {
+        "sqlalchemy": (
+            sqlalchemy(
+                {"app/api.py": endpoint(_SA_ROUTE.format(dep="", mark="  # expect: TL401"))}
+            ),
+            sqlalchemy(
+                {
+                    "app/api.py": endpoint(
+                        _SA_ROUTE.format(
+                            dep=", tenant: Tenant = Depends(get_current_tenant)", mark=""
+                        )
+                    )
+                }
+            ),
+        ),
+        "django": (
+            django(
+                {
+                    "projects/views.py": view(
+                        _DJ_VIEW.format(
+                            resolve="current_tenant_id(request)", mark="  # expect: TL401"
+                        )
+                    )
+                }
+            ),
+            django(
+                {
+                    "projects/views.py": view(
+                        _DJ_VIEW.format(resolve="get_current_tenant(request).pk", mark="")
+                    )
+                }
+            ),
+        ),
+    }
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding | Unverified]:
         middleware = [

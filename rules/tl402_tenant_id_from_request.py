@@ -9,6 +9,7 @@ from tenantlint.tenancy import TenancyMap
 
 from ._examples import with_files
 from ._fixes import resolver
+from ._py_examples import django, endpoint, sqlalchemy, view
 
 _ROUTE = (
     'import { prisma } from "@/lib/prisma";\n'
@@ -20,6 +21,19 @@ _ROUTE = (
     "  const projects = await prisma.project.findMany({ where: { tenantId } });{MARK}\n"
     "  return Response.json(projects);\n"
     "}\n"
+)
+
+
+_SA_ROUTE = (
+    '@router.get("/tenants/{{tenant_id}}/projects")\n'
+    "def list_projects(tenant_id: int, tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)):\n"
+    "    return db.query(Project).filter(Project.tenant_id == {tenant}).all(){mark}\n"
+)
+_DJ_VIEW = (
+    "def project_list(request):\n"
+    "    tenant = get_current_tenant(request)\n"
+    '    slugs = Project.objects.filter(tenant_id={tenant}).values_list("slug", flat=True){mark}\n'
+    '    return JsonResponse({{"slugs": list(slugs)}})\n'
 )
 
 
@@ -59,6 +73,29 @@ class TenantIdFromRequest(Rule):
             .replace("{MARK}", "")
         }
     )
+
+    examples = {
+        "sqlalchemy": (
+            sqlalchemy(
+                {
+                    "app/api.py": endpoint(
+                        _SA_ROUTE.format(tenant="tenant_id", mark="  # expect: TL402")
+                    )
+                }
+            ),
+            sqlalchemy({"app/api.py": endpoint(_SA_ROUTE.format(tenant="tenant.id", mark=""))}),
+        ),
+        "django": (
+            django(
+                {
+                    "projects/views.py": view(
+                        _DJ_VIEW.format(tenant='request.GET["tenant"]', mark="  # expect: TL402")
+                    )
+                }
+            ),
+            django({"projects/views.py": view(_DJ_VIEW.format(tenant="tenant.pk", mark=""))}),
+        ),
+    }
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding]:
         for facts in tmap.iter_files():

@@ -9,6 +9,7 @@ from tenantlint.tenancy import TenancyMap
 
 from ._examples import SCHEMA
 from ._fixes import first
+from ._py_examples import sqlalchemy
 
 _GUARD = (
     'import type { PrismaClient } from "@prisma/client";\n\n'
@@ -16,6 +17,34 @@ _GUARD = (
     "  return client.$extends({ query: { $allOperations: ({ args, query }) => query(args) } });\n"
     "}\n"
 )
+
+
+_SA_DB = """\
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import sessionmaker, with_loader_criteria
+
+engine = create_engine("postgresql://localhost/app")
+
+
+def register_tenant_guard(factory: sessionmaker) -> sessionmaker:
+    @event.listens_for(factory, "do_orm_execute")
+    def _add_criteria(state) -> None:
+        tenant_id = state.session.info["tenant_id"]
+        state.statement = state.statement.options(
+            with_loader_criteria(lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+        )
+
+    return factory
+
+
+SessionLocal = register_tenant_guard(sessionmaker(bind=engine))
+ReportingSession = {reporting}
+
+
+def get_db():
+    with SessionLocal() as session:
+        yield session
+"""
 
 
 class TenantGuardNotRegistered(Rule):
@@ -51,6 +80,21 @@ class TenantGuardNotRegistered(Rule):
             'import { registerTenantGuard } from "./guard";\n\n'
             "const base = new PrismaClient();\n"
             "export const prisma = registerTenantGuard(base);\n"
+        ),
+    }
+
+    examples = {
+        "sqlalchemy": (
+            sqlalchemy(
+                {"app/db.py": _SA_DB.format(reporting="sessionmaker(bind=engine)  # expect: TL403")}
+            ),
+            sqlalchemy(
+                {
+                    "app/db.py": _SA_DB.format(
+                        reporting="register_tenant_guard(sessionmaker(bind=engine))"
+                    )
+                }
+            ),
         ),
     }
 

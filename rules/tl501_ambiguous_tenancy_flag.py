@@ -8,8 +8,12 @@ from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
 from ._examples import SCHEMA
+from ._py_examples import sqlalchemy
 
 _FLAGS = "export const multiTenancy = {READ};{MARK}\n"
+
+
+_SETTINGS = 'import os\n\nMULTI_TENANCY = {read} == "true"{mark}\n'
 
 
 class AmbiguousTenancyFlag(Rule):
@@ -39,6 +43,25 @@ class AmbiguousTenancyFlag(Rule):
         "lib/flags.ts": _FLAGS.replace(
             "{READ}", 'process.env.MULTI_TENANCY_ENABLED === "true"'
         ).replace("{MARK}", ""),
+    }
+
+    examples = {
+        "sqlalchemy": (
+            sqlalchemy(
+                {
+                    "app/settings.py": _SETTINGS.format(
+                        read='os.getenv("MULTI_TENANCY_ENABLED", "true")', mark="  # expect: TL501"
+                    )
+                }
+            ),
+            sqlalchemy(
+                {
+                    "app/settings.py": _SETTINGS.format(
+                        read='os.environ["MULTI_TENANCY_ENABLED"]', mark=""
+                    )
+                }
+            ),
+        ),
     }
 
     def check(self, tmap: TenancyMap) -> Iterator[Finding]:

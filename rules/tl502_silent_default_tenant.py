@@ -8,6 +8,7 @@ from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
 from ._examples import SCHEMA
+from ._py_examples import DJANGO_TENANCY, SQLALCHEMY_DEPS, django, sqlalchemy
 
 _TENANT = (
     'import { headers } from "next/headers";\n\n'
@@ -46,6 +47,31 @@ class SilentDefaultTenant(Rule):
         "prisma/schema.prisma": SCHEMA,
         "lib/tenant.ts": _TENANT.replace(
             "{RETURN}", '  if (!tenantId) throw new Error("no tenant");\n  return tenantId;\n'
+        ),
+    }
+
+    examples = {
+        "sqlalchemy": (
+            sqlalchemy(
+                {
+                    "app/deps.py": SQLALCHEMY_DEPS.replace(
+                        "request.state.user.tenant_id\n",
+                        "request.state.user.tenant_id or DEFAULT_TENANT_ID  # expect: TL502\n",
+                    )
+                }
+            ),
+            sqlalchemy({}),
+        ),
+        "django": (
+            django(
+                {
+                    "core/tenancy.py": DJANGO_TENANCY.replace(
+                        'request.session["tenant"]',
+                        'request.session.get("tenant", "acme")  # expect: TL502',
+                    )
+                }
+            ),
+            django({}),
         ),
     }
 

@@ -361,41 +361,48 @@ def _settings(
 
 
 @main.command("rules")
-@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json"]))
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json", "markdown"]))
 def list_rules(fmt: str) -> None:
-    """List every rule: code, name, default severity, enabled by default."""
+    """List every rule: code, name, default severity, enabled by default. `json` carries each
+    rule's full documentation and metadata; `markdown` is docs/rules.md."""
+    from tenantlint import ruledocs
     from tenantlint.registry import load_registry
 
     rules = load_registry().rules.values()
     if fmt == "json":
-        data = [
-            {
-                "code": r.code,
-                "name": r.name,
-                "severity": r.severity,
-                "enabled": r.enabled_by_default,
-                "summary": r.summary,
-            }
-            for r in rules
-        ]
-        click.echo(json.dumps(data, indent=2))
-        return
-    for r in rules:
-        flag = "" if r.enabled_by_default else "  (off by default)"
-        click.echo(f"{r.code}  {r.name:<34} {r.severity:<8} {r.summary}{flag}")
+        click.echo(json.dumps([ruledocs.record(r) for r in rules], indent=2))
+    elif fmt == "markdown":
+        click.echo(ruledocs.rules_markdown(rules), nl=False)
+    else:
+        for r in rules:
+            flag = "" if r.enabled_by_default else "  (off by default)"
+            click.echo(f"{r.code}  {r.name:<34} {r.severity:<8} {r.summary}{flag}")
 
 
 @main.command()
 @click.argument("rule")
-def explain(rule: str) -> None:
-    """Print a rule's documentation, with a bad and a good example."""
+@click.option(
+    "--lang",
+    type=click.Choice(["prisma", "sqlalchemy", "django", "sql"]),
+    help="The example to show (default: the stack of the project in the current directory).",
+)
+def explain(rule: str, lang: str | None) -> None:
+    """Print a rule's documentation: why it matters, how to fix it, the example of your stack
+    (what changes from bad to good) and the settings that change it, with their values here."""
+    from tenantlint import ruledocs
+    from tenantlint.collect import project_files
+    from tenantlint.engine import load_project
     from tenantlint.registry import load_registry
-    from tenantlint.report_model import rule_markdown
 
     found = load_registry().lookup(rule)
     if found is None:
         raise UserError(f"unknown rule code or name '{rule}' (see `tenantlint rules`)")
-    click.echo(rule_markdown(found), nl=False)
+    project = load_project([Path.cwd()])
+    cfg = project.config
+    if lang is None:
+        files = project_files(project.root, cfg.include, cfg.exclude, use_cache=False)
+        lang = ruledocs.project_stack(project.root, files)
+    click.echo(ruledocs.explanation(found, lang, cfg), nl=False)
 
 
 @main.command()

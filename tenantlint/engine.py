@@ -122,10 +122,19 @@ def run(
 
     kept = _apply_per_file_ignores(raw, cfg, registry)
     kept = _apply_suppressions(kept, result, registry, targets, product)
-    kept = [_with_severity(f, cfg) for f in kept]
-    kept = _fingerprinted(sorted(kept, key=Finding.sort_key))
-    for f in kept:
-        (result.baselined if baseline and f.fingerprint in baseline else result.findings).append(f)
+    # suppressed findings are fingerprinted among the others, so that a finding's fingerprint is
+    # the same whether it is suppressed or not (code scanning matches results by it)
+    reasons = {id(s.finding): s.reason for s in result.suppressed}
+    every = sorted([*kept, *(s.finding for s in result.suppressed)], key=Finding.sort_key)
+    result.suppressed = []
+    printed = _fingerprinted([_with_severity(f, cfg) for f in every])
+    for before, f in zip(every, printed, strict=True):
+        if id(before) in reasons:
+            result.suppressed.append(Suppressed(f, reasons[id(before)]))
+        elif baseline and f.fingerprint in baseline:
+            result.baselined.append(f)
+        else:
+            result.findings.append(f)
     return result
 
 

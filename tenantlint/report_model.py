@@ -12,6 +12,7 @@ from tenantlint.discovery import os_path
 from tenantlint.engine import RunResult
 from tenantlint.registry import load_registry
 from tenantlint.rule import Finding, Rule
+from tenantlint.ruledocs import cwe_ids, help_uri, rule_markdown
 
 
 class ToolInfo(BaseModel):
@@ -28,11 +29,33 @@ class Summary(BaseModel):
 
 
 class RuleInfo(BaseModel):
+    """What the formats say of a rule that ran (SARIF's `driver.rules[]`)."""
+
     code: str
     name: str
     severity: str
     summary: str
+    rationale: str
     help_markdown: str
+    help_uri: str
+    security_severity: float | None
+    cwe: list[str]
+    precision: str
+
+    @classmethod
+    def of(cls, rule: type[Rule]) -> RuleInfo:
+        return cls(
+            code=rule.code,
+            name=rule.name,
+            severity=rule.severity,
+            summary=rule.summary,
+            rationale=rule.rationale,
+            help_markdown=rule_markdown(rule),
+            help_uri=help_uri(rule),
+            security_severity=rule.security_severity,
+            cwe=cwe_ids(rule),
+            precision=rule.precision,
+        )
 
 
 class SuppressedFinding(BaseModel):
@@ -71,37 +94,6 @@ class Report(BaseModel):
         return None
 
 
-def rule_markdown(rule: type[Rule]) -> str:
-    """The rule's documentation as Markdown: `explain`, SARIF help and the README share it."""
-    parts = [
-        f"## {rule.code} {rule.name}",
-        "",
-        f"*Default severity:* {rule.severity}; *enabled by default:* {'yes' if rule.enabled_by_default else 'no'}",
-        "",
-        rule.summary,
-        "",
-        rule.rationale,
-    ]
-    for title, files in (("Bad", rule.bad), ("Good", rule.good)):
-        parts += ["", f"### {title}"]
-        for path, content in files.items():
-            parts += ["", f"`{path}`", "", "```" + _fence_lang(path), content.rstrip("\n"), "```"]
-    return "\n".join(parts) + "\n"
-
-
-def _fence_lang(path: str) -> str:
-    suffix = path.rsplit(".", 1)[-1]
-    return {
-        "ts": "ts",
-        "tsx": "tsx",
-        "js": "js",
-        "py": "python",
-        "sql": "sql",
-        "toml": "toml",
-        "prisma": "prisma",
-    }.get(suffix, "")
-
-
 def build_report(result: RunResult) -> Report:
     registry = load_registry()
     by_rule = Counter(f.rule for f in result.findings)
@@ -115,16 +107,7 @@ def build_report(result: RunResult) -> Report:
             baselined=len(result.baselined),
             by_rule=dict(sorted(by_rule.items())),
         ),
-        rules=[
-            RuleInfo(
-                code=code,
-                name=registry.rules[code].name,
-                severity=registry.rules[code].severity,
-                summary=registry.rules[code].summary,
-                help_markdown=rule_markdown(registry.rules[code]),
-            )
-            for code in result.enabled
-        ],
+        rules=[RuleInfo.of(registry.rules[code]) for code in result.enabled],
         suppressed=[
             SuppressedFinding(finding=s.finding, reason=s.reason) for s in result.suppressed
         ],

@@ -186,8 +186,8 @@ def test_rules_and_explain() -> None:
     assert (
         code == 0
         and out.startswith("## TL102 unique-not-tenant-scoped")
-        and "### Bad" in out
-        and "### Good" in out
+        and "### Example (" in out
+        and "```diff" in out
     )
 
 

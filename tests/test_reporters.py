@@ -236,3 +236,63 @@ def test_markdown_text_escapes_html_and_markdown() -> None:
         "&lt;b&gt;x&lt;/b&gt; &amp; \\*y\\* \\[z\\](http://e) a\\|b\\\\nc"
     )
     assert md_code("a`b") == "``a`b``" and md_code("`x") == "`` `x ``"
+
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "next-prisma-rls"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+CROSS_TENANT = {"TL101", "TL201", "TL204", "TL206", "TL301", "TL302", "TL303", "TL304", "TL402"}
+
+
+def test_sarif_fields_github_code_scanning_reads() -> None:
+    """Per rule: a security-severity string (cross-tenant reads and writes at least 7.0, high),
+    `security` and CWE tags, a precision, a helpUri to the rule's heading in docs/rules.md;
+    per result, a non-empty partial fingerprint."""
+    result = CliRunner().invoke(
+        main, ["check", str(FIXTURE), "--select", "ALL", "--format", "sarif", "--no-cache"]
+    )
+    run = json.loads(result.stdout)["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    headings = set(re.findall(r"^## (TL\d{3}) ([a-z-]+)$", DOCS.read_text(), re.MULTILINE))
+    assert set(rules) == {code for code, _ in headings}
+    for code, rule in rules.items():
+        props = rule["properties"]
+        assert props["precision"] in ("very-high", "high", "medium", "low"), code
+        assert rule["helpUri"].endswith(f"/docs/rules.md#{code.lower()}-{rule['name']}"), code
+        assert rule["fullDescription"]["text"] and rule["help"]["markdown"]
+        if "security-severity" not in props:
+            assert code in ("TL001", "TL002", "TL003", "TL104"), f"{code} is a security rule"
+            continue
+        severity = props["security-severity"]
+        assert isinstance(severity, str) and 0 < float(severity) <= 10, code
+        assert props["tags"][0] == "security"
+        assert all(re.fullmatch(r"external/cwe/cwe-\d+", t) for t in props["tags"][1:])
+        assert len(props["tags"]) > 1, f"{code} names no CWE"
+        if code in CROSS_TENANT:
+            assert float(severity) >= 7.0, code
+    assert "external/cwe/cwe-639" in rules["TL301"]["properties"]["tags"]
+    assert "external/cwe/cwe-89" in rules["TL305"]["properties"]["tags"]
+    assert run["results"] and all(r["partialFingerprints"]["tenantlint/v1"] for r in run["results"])
+
+
+def test_a_suppressed_result_keeps_the_fingerprint_it_has_unsuppressed(root: Path) -> None:
+    def fingerprints() -> dict[str, tuple[str, bool]]:
+        results = json.loads(render(root, "sarif"))["runs"][0]["results"]
+        return {
+            r["ruleId"]: (r["partialFingerprints"]["tenantlint/v1"], "suppressions" in r)
+            for r in results
+        }
+
+    suppressed = fingerprints()
+    assert suppressed["TL103"][1] and suppressed["TL103"][0]
+    schema = root / "prisma/schema.prisma"
+    schema.write_text(
+        schema.read_text().replace(" // tenantlint: ignore[TL103] backfill, see #12", "")
+    )
+    assert fingerprints()["TL103"] == (suppressed["TL103"][0], False)
+
+
+def test_docs_rules_md_is_generated_from_the_rules() -> None:
+    """docs/rules.md, where SARIF's helpUri points, is `tenantlint rules --format markdown`."""
+    result = CliRunner().invoke(main, ["rules", "--format", "markdown"])
+    assert result.exit_code == 0
+    assert DOCS.read_text(encoding="utf-8") == result.stdout, "regenerate docs/rules.md"

@@ -1,12 +1,14 @@
-"""SARIF 2.1.0: rules with their docs as `help.markdown`, results with partial fingerprints,
-suppressed findings listed with `suppressions[]`."""
+"""SARIF 2.1.0: rules with their docs as `help.markdown` and a `helpUri`, and, for security
+dashboards (GitHub code scanning), `security-severity`, `tags` (`security`, CWE ids) and
+`precision`; results with partial fingerprints, suppressed findings too, with `suppressions[]`."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from tenantlint.report_model import Report
+from tenantlint import REPOSITORY
+from tenantlint.report_model import Report, RuleInfo
 from tenantlint.reporters.escape import uri_path
 from tenantlint.reporters.paths import PathStyle
 from tenantlint.rule import Finding
@@ -20,16 +22,7 @@ class SarifReporter:
         self, report: Report, *, statistics: bool = False, quiet: bool = False, color: bool = False
     ) -> str:
         index = {r.code: i for i, r in enumerate(report.rules)}
-        rules = [
-            {
-                "id": r.code,
-                "name": r.name,
-                "shortDescription": {"text": r.summary},
-                "help": {"text": r.summary, "markdown": r.help_markdown},
-                "defaultConfiguration": {"level": _LEVEL[r.severity]},
-            }
-            for r in report.rules
-        ]
+        rules = [_rule(r) for r in report.rules]
         paths = PathStyle.of(report.root)  # code scanning resolves URIs from the repository
         results = [_result(f, index, paths) for f in report.findings]
         for s in report.suppressed:
@@ -45,7 +38,7 @@ class SarifReporter:
                         "driver": {
                             "name": report.tool.name,
                             "version": report.tool.version,
-                            "informationUri": "https://pypi.org/project/tenantlint/",
+                            "informationUri": REPOSITORY,
                             "rules": rules,
                         }
                     },
@@ -55,6 +48,23 @@ class SarifReporter:
             ],
         }
         return json.dumps(doc, indent=2) + "\n"
+
+
+def _rule(r: RuleInfo) -> dict[str, Any]:
+    properties: dict[str, Any] = {"precision": r.precision}
+    if r.security_severity is not None:  # a string, as GitHub reads it
+        properties["security-severity"] = f"{r.security_severity:.1f}"
+        properties["tags"] = ["security", *(f"external/cwe/{c.lower()}" for c in r.cwe)]
+    return {
+        "id": r.code,
+        "name": r.name,
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": r.rationale},
+        "help": {"text": r.summary, "markdown": r.help_markdown},
+        "helpUri": r.help_uri,
+        "defaultConfiguration": {"level": _LEVEL[r.severity]},
+        "properties": properties,
+    }
 
 
 def _result(f: Finding, index: dict[str, int], paths: PathStyle) -> dict[str, Any]:

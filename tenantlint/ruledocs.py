@@ -1,0 +1,227 @@
+"""A rule's documentation, from its class: the Markdown page (docs/rules.md, SARIF help), the
+terminal view of `explain` (the example of the user's stack, as a diff of bad and good), the
+`rules --format json` record, and the stable link to its section of docs/rules.md."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tenantlint import REPOSITORY, __version__
+from tenantlint.config import Config, to_toml
+from tenantlint.discovery import os_path
+from tenantlint.frontends import frontend_for
+from tenantlint.rule import Files, Rule
+
+STACKS = ("prisma", "sqlalchemy", "django", "sql")  # what an example project is written with
+_MARKER = re.compile(r"\s*expect:\s*(TL\d{3}(?:\s*,\s*TL\d{3})*)")
+_EMPTY_COMMENT = re.compile(r"\s*(?://|#|--)\s*$")
+_FENCE = {"ts": "ts", "tsx": "tsx", "js": "js", "py": "python", "sql": "sql", "toml": "toml"}
+_FENCE |= {"prisma": "prisma"}
+_PY_ORM = re.compile(r"^\s*(?:from|import)\s+(django|sqlalchemy|sqlmodel)\b", re.MULTILINE)
+_PY_FILES_READ = 200  # enough to tell Django from SQLAlchemy, cheap on a big project
+
+
+def stack_of(files: Files) -> str:
+    """The stack an example project is written with."""
+    if any(path.endswith(".py") for path in files):
+        return "django" if any("django" in text for text in files.values()) else "sqlalchemy"
+    if any(path.endswith((".prisma", ".ts", ".tsx", ".js")) for path in files):
+        return "prisma"
+    return "sql"
+
+
+def project_stack(root: Path, files: list[str]) -> str | None:
+    """The stack most of a project's files are written with: Prisma/TypeScript, Python (Django or
+    SQLAlchemy, by the imports of its first Python files) or SQL alone; None for no files."""
+    kinds = Counter(frontend_for(rel) for rel in files)
+    if not kinds:
+        return None
+    code = {"prisma": kinds["prisma"] + kinds["typescript"], "python": kinds["python"]}
+    if max(code.values()) == 0:
+        return "sql" if kinds["sql"] else None
+    if code["prisma"] >= code["python"]:
+        return "prisma"
+    python = [rel for rel in files if rel.endswith(".py")][:_PY_FILES_READ]
+    counts = Counter(m[1] for rel in python for m in _PY_ORM.finditer(_read(root / os_path(rel))))
+    return (
+        "django" if counts["django"] > counts["sqlalchemy"] + counts["sqlmodel"] else "sqlalchemy"
+    )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def example_sets(rule: type[Rule]) -> dict[str, tuple[Files, Files]]:
+    """Every bad/good pair of the rule, by stack; its main one first."""
+    return {stack_of(rule.bad): (rule.bad, rule.good), **rule.examples}
+
+
+def anchor(rule: type[Rule]) -> str:
+    """The GitHub anchor of the rule's heading in docs/rules.md (`tl102-unique-not-tenant-scoped`)."""
+    return f"{rule.code.lower()}-{rule.name}"
+
+
+def help_uri(rule: type[Rule]) -> str:
+    """The rule's section of docs/rules.md, at this version's release tag."""
+    return f"{REPOSITORY}/blob/v{__version__}/docs/rules.md#{anchor(rule)}"
+
+
+def cwe_ids(rule: type[Rule]) -> list[str]:
+    return [f"CWE-{n}" for n in rule.cwe]
+
+
+def _facts_line(rule: type[Rule]) -> str:
+    parts = [
+        f"*Default severity:* {rule.severity}",
+        f"*enabled by default:* {'yes' if rule.enabled_by_default else 'no'}",
+    ]
+    if rule.security_severity is not None:
+        parts.append(f"*security severity:* {rule.security_severity} ({', '.join(cwe_ids(rule))})")
+    parts.append(f"*precision:* {rule.precision}")
+    return "; ".join(parts)
+
+
+def _head(rule: type[Rule]) -> list[str]:
+    parts = [
+        f"## {rule.code} {rule.name}",
+        "",
+        _facts_line(rule),
+        "",
+        rule.summary,
+        "",
+        rule.rationale,
+    ]
+    if rule.fix:
+        parts += ["", f"**Fix:** {rule.fix}."]
+    if rule.config_keys:
+        parts += [
+            "",
+            "**Settings that change it:** " + ", ".join(f"`{k}`" for k in rule.config_keys),
+        ]
+    return parts
+
+
+def rule_markdown(rule: type[Rule]) -> str:
+    """The full page: facts, rationale, fix, settings and every example project, whole, the
+    flagged lines pointed at (`// ← TL102`)."""
+    parts = _head(rule)
+    for stack, (bad, good) in example_sets(rule).items():
+        for title, files in (("Bad", bad), ("Good", good)):
+            parts += ["", f"### {title} ({stack})"]
+            for path, content in files.items():
+                shown = _MARKER.sub(r" ← \1", content).rstrip("\n")
+                parts += ["", f"`{path}`", "", "```" + _fence(path), shown, "```"]
+    return "\n".join(parts) + "\n"
+
+
+def rules_markdown(rules: Iterable[type[Rule]]) -> str:
+    """docs/rules.md: every rule's page, under a title."""
+    intro = (
+        "# Rules\n\nGenerated by `tenantlint rules --format markdown`; `tenantlint explain CODE` "
+        "shows one rule, with the example of your project's stack.\n"
+    )
+    return intro + "".join("\n" + rule_markdown(rule) for rule in rules)
+
+
+def explanation(rule: type[Rule], stack: str | None, config: Config) -> str:
+    """`explain`: the page with one example, as the lines that differ between bad and good,
+    and the current values of the settings that change the rule."""
+    sets = example_sets(rule)
+    shown = stack if stack in sets else next(iter(sets))
+    others = [s for s in sets if s != shown]
+    title = f"### Example ({shown})"
+    if stack is not None and stack != shown and shown != "sql":  # SQL serves every stack
+        title += f": there is no {stack} example of this rule"
+    if others:
+        title += f"; also {', '.join(others)} (`--lang`)"
+    parts = [*_head(rule), "", title, "", *_diff(*sets[shown])]
+    if rule.config_keys:
+        parts += ["", "### Settings", "", "```toml"]
+        lines = to_toml(config).splitlines()
+        parts += [line for line in lines if line.split(" = ")[0] in rule.config_keys]
+        parts += ["```"]
+    parts += ["", f"Docs: {help_uri(rule)}"]
+    return "\n".join(parts) + "\n"
+
+
+def _diff(bad: Files, good: Files) -> list[str]:
+    """A unified diff per file that differs (markers removed); files the same in both are named."""
+    out: list[str] = ["```diff"]
+    same: list[str] = []
+    for path in dict.fromkeys([*bad, *good]):
+        before = unmarked(bad[path]).splitlines() if path in bad else []
+        after = unmarked(good[path]).splitlines() if path in good else []
+        hunks = _hunks(before, after)
+        if not hunks:
+            same.append(path)
+            continue
+        out += [f"--- bad/{path}" if path in bad else "--- (no such file)"]
+        out += [f"+++ good/{path}" if path in good else "+++ (removed)", *hunks]
+    out.append("```")
+    if same:
+        out += ["", "Unchanged: " + ", ".join(f"`{p}`" for p in same)]
+    return out
+
+
+def _hunks(before: list[str], after: list[str]) -> list[str]:
+    """Unified-diff hunks (one line of context) of the lines that differ other than in spacing:
+    realigned columns are not a change."""
+    matcher = difflib.SequenceMatcher(
+        None, [_spaced(x) for x in before], [_spaced(x) for x in after]
+    )
+    out: list[str] = []
+    for group in matcher.get_grouped_opcodes(1):
+        a, b = group[0][1], group[0][3]
+        out.append(f"@@ -{a + 1},{group[-1][2] - a} +{b + 1},{group[-1][4] - b} @@")
+        for tag, a1, a2, b1, b2 in group:
+            if tag == "equal":
+                out += [" " + line for line in after[b1:b2]]
+                continue
+            out += ["-" + line for line in before[a1:a2]]
+            out += ["+" + line for line in after[b1:b2]]
+    return out
+
+
+def _spaced(line: str) -> str:
+    return " ".join(line.split())
+
+
+def unmarked(text: str) -> str:
+    """An example file without its `expect:` markers (and the comments left empty by them)."""
+    lines = [_EMPTY_COMMENT.sub("", _MARKER.sub("", line)).rstrip() for line in text.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def record(rule: type[Rule]) -> dict[str, Any]:
+    """`rules --format json`: the rule's identity, metadata and full documentation."""
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "severity": rule.severity,
+        "enabled": rule.enabled_by_default,
+        "summary": rule.summary,
+        "rationale": rule.rationale,
+        "fix": rule.fix,
+        "config_keys": list(rule.config_keys),
+        "security_severity": rule.security_severity,
+        "cwe": cwe_ids(rule),
+        "precision": rule.precision,
+        "help_uri": help_uri(rule),
+        "examples": {
+            s: {"bad": bad, "good": good} for s, (bad, good) in example_sets(rule).items()
+        },
+        "markdown": rule_markdown(rule),
+    }
+
+
+def _fence(path: str) -> str:
+    return _FENCE.get(path.rsplit(".", 1)[-1], "")
