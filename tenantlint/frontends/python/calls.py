@@ -64,14 +64,14 @@ class Calls(Queries):
         return None
 
     def _arg(self, f: FuncCtx, value: ast.expr, index: int, key: str | None) -> list[CallArg]:
-        if free_names([value]) & self._proven(f):
-            return []  # `…get(pk=project_id, workspace__slug=slug)` before: checked (PRECISION 1)
         source, name = self.taint(value), None
         if source is None and isinstance(value, ast.Name) and value.id in f.path_params:
             source, name = f"path parameter `{value.id}`", value.id
         forwarded = self.forwarded(f, [value]) if source is None else ()
         if source is None and not (len(forwarded) == 1 and free_names([value]) <= f.params):
             return []
+        if free_names([value]) & self._proven(f):
+            return []  # `…get(pk=project_id, workspace__slug=slug)` before: checked (PRECISION 1)
         param = forwarded[0] if source is None else None
         return [CallArg(index=index, key=key, source=source, param=param, name=name)]
 

@@ -37,9 +37,10 @@ if TYPE_CHECKING:
 _PROCEDURES = frozenset({"query", "mutation", "subscription", "action"})
 # a call before the site that checks a value: `checkAuthorization({ organizationId })` over
 # `getOrganizationIdFromApiKeyId(parsedInput.id)`
-_CHECK_CALL = (
+_CHECK_CALL = re.compile(
     r"(?i)\b\w*(?:check|authori[sz]|assert|verify|ensure|permission|access|IdFrom)\w*\s*\("
 )
+_MEMBER = re.compile(r"([A-Za-z_$][\w$]*)\s*\??\.\s*([A-Za-z_$][\w$]*)")
 _EXTENSION = re.compile(r"\.(?:[cm]?[jt]sx?|d\.ts)$")
 _PAST = ("await_expression", "parenthesized_expression", "as_expression", "non_null_expression")
 
@@ -116,7 +117,7 @@ class CallFacts:
     ) -> None:
         self.src = src
         self.module = module_key(src.path)
-        self.fields = "|".join(re.escape(f) for f in tenant_fields) or "(?!)"
+        self.fields = frozenset(tenant_fields)
         self.request_source = request_source
         self.module_functions = module_functions
         self.imports = self._imports()
@@ -200,6 +201,7 @@ class CallFacts:
 
     def _args(self, call: Node, fn: Node, inputs: set[str]) -> list[CallArg]:
         params = parameter_names(fn) - inputs
+        checks = self._checks(fn)
         before = self.src.data[fn.start_byte : call.start_byte].decode("utf-8", "replace")
         out: list[CallArg] = []
         for i, arg in enumerate(call_args(call)):
@@ -219,12 +221,26 @@ class CallFacts:
                 source = self.request_source(value) or (
                     f"the input of `{_entry_label(fn)}`" if root in inputs else None
                 )
-                if _checked_before(before, text(value)):
+                if _checked_before(before, checks, text(value)):
                     continue
                 root = root if source is None else None
                 if source is not None or (root is not None and root in params):
                     out.append(CallArg(index=i, key=key, source=source, param=root))
         return out
+
+    def _checks(self, fn: Node) -> list[tuple[int, str]]:
+        """The checking calls of a function, once per function: (offset, argument text up to
+        the statement's end), offsets within the function's text."""
+
+        def build() -> list[tuple[int, str]]:
+            body = self.src.data[fn.start_byte : fn.end_byte].decode("utf-8", "replace")
+            out = []
+            for m in _CHECK_CALL.finditer(body):
+                end = body.find(";", m.end())
+                out.append((m.start(), body[m.end() : end if end >= 0 else len(body)]))
+            return out
+
+        return self.src.index(("checks", fn.id), build)
 
     def _checked(self, call: Node, fn: Node) -> bool:
         """`const doc = await getDoc(id); if (doc.teamId !== teamId) …`: the result's tenant is
@@ -236,12 +252,17 @@ class CallFacts:
         if name.type != "identifier":
             return False
         after = self.src.data[call.end_byte : fn.end_byte].decode("utf-8", "replace")
-        var = re.escape(text(name))
-        if re.search(rf"\b{var}\s*\??\.\s*(?:{self.fields})\b", after):
-            return True
+        var = text(name)
+        owner = None
+        for m in _MEMBER.finditer(after):
+            if m[1] != var:
+                continue
+            if m[2] in self.fields:
+                return True
+            if owner is None and m[2].endswith("Id"):
+                owner = m.end()
         # its owner's id read, then a check: `getOrgIdFromWorkspaceId(key.workspaceId)`
-        owner = re.search(rf"\b{var}\s*\??\.\s*\w+Id\b", after)
-        return owner is not None and re.search(_CHECK_CALL, after[owner.start() :]) is not None
+        return owner is not None and _CHECK_CALL.search(after, owner) is not None
 
 
 def _caller(call: Node) -> tuple[str, Node, set[str]] | None:
@@ -261,14 +282,27 @@ def _caller(call: Node) -> tuple[str, Node, set[str]] | None:
     return None
 
 
-def _checked_before(before: str, value: str) -> bool:
+def _checked_before(before: str, checks: list[tuple[int, str]], value: str) -> bool:
     """Whether the value went through a checking call earlier in the function, or was used
     earlier and a check was made after that use (fetch, authorise the owner, then act)."""
-    v = re.escape(value) + r"\b"
-    if re.search(_CHECK_CALL + r"[^;]*?" + v, before):
+    earlier = [(at, args) for at, args in checks if at < len(before)]
+    if any(_find_word(args, value) >= 0 for _, args in earlier):
         return True
-    first = re.search(v, before)
-    return first is not None and re.search(_CHECK_CALL, before[first.end() :]) is not None
+    first = _find_word(before, value)
+    return first >= 0 and any(at >= first for at, _ in earlier)
+
+
+def _find_word(haystack: str, word: str) -> int:
+    """The end of the first whole-word occurrence of `word`, or -1 (no regex: values vary)."""
+    start = haystack.find(word)
+    while start >= 0:
+        end = start + len(word)
+        before = haystack[start - 1] if start else " "
+        after = haystack[end] if end < len(haystack) else " "
+        if not (before.isalnum() or before in "_$.") and not (after.isalnum() or after in "_$"):
+            return end
+        start = haystack.find(word, start + 1)
+    return -1
 
 
 _FUNCTIONS = frozenset(
