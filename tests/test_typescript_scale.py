@@ -7,10 +7,13 @@ these tests flaky, so they count work instead: the Python calls and lines the fr
 analysis does at most about twice the work; a quadratic one, 2.8 to 3.6 times as much at this
 size. The text the front end scans with regular expressions (C code, not lines) is covered by
 counting how often the indexes that replaced the per-site scans are built.
+
+Depth is the other axis: a tree nested past `MAX_DEPTH` levels is one TL001, not analysed.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +26,7 @@ import tenantlint.frontends.typescript as typescript_frontend
 from tenantlint.config import Config
 from tenantlint.facts import FileFacts
 from tenantlint.frontends.typescript import TypeScriptFrontEnd, guards, prisma
+from tenantlint.frontends.typescript.frontend import MAX_DEPTH
 
 FE = TypeScriptFrontEnd()
 PACKAGE = str(Path(typescript_frontend.__file__).parent)
@@ -210,3 +214,42 @@ def test_text_after_a_fetch_is_found_by_characters_not_bytes() -> None:
         "existence-check",
         "fetch-then-authorise",
     ]
+
+
+DEEP = {
+    # query matching waits at each `+` for its operator, under the whole left operand
+    "a 30,000-term sum": "const v = " + "x + " * 30_000 + "x;",
+    # each site's enclosing functions are found through `Node.parent`, which descends from the root
+    "a query in 30,000 nested arrays": "const v = " + "[" * 30_000 + "prisma.doc.findMany()" + "]" * 30_000 + ";",
+    "30,000 nested arrow functions": "const v = " + "() => " * 30_000 + "prisma.doc.findMany();",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", sorted(DEEP))
+def test_a_tree_nested_past_the_limit_is_one_tl001_not_analysed(shape: str) -> None:
+    # valid TypeScript: analysing it took time growing with the square of its depth (14 s for a
+    # 20,000-term sum, 73 s for the arrays); now the depth is measured first
+    code = f"export async function GET(req: Request) {{\n  {DEEP[shape]}\n  return prisma.doc.findMany();\n}}\n"
+    facts = parse(code)
+    [error] = facts.parse_errors
+    assert re.fullmatch(
+        rf"nested too deeply to analyse: 30,00\d levels, limit {MAX_DEPTH:,}", error.message
+    )
+    assert error.loc.line == 2 and facts.queries == ()
+
+
+def test_a_tree_nested_below_the_limit_is_analysed() -> None:
+    sum_ = "x + " * (MAX_DEPTH // 2)
+    code = f"export async function GET() {{\n  const v = {sum_}x;\n  return prisma.doc.findMany();\n}}\n"
+    facts = parse(code)
+    assert facts.parse_errors == () and len(facts.queries) == 1
+
+
+def test_a_syntax_error_in_a_deep_tree_is_its_one_tl001() -> None:
+    code = (
+        "export async function GET() {\n  const v = "
+        + "x + " * 30_000
+        + ";\n  prisma.doc.findMany();\n}\n"
+    )
+    [error] = parse(code).parse_errors
+    assert error.message.startswith("syntax error")

@@ -126,6 +126,30 @@ def function_name(fn: Node) -> str | None:
     return None
 
 
+def deepest(root: Node, floor: int) -> tuple[int, Node] | None:
+    """The tree's depth and its first node that deep, when that is more than `floor` levels;
+    else None. A subtree too small to go deeper than the deepest level found so far is not
+    entered, so an ordinary file costs a few hundred node visits, not one per node."""
+    cursor = root.walk()
+    depth, best, at = 0, floor, None
+    while True:
+        # a subtree of n nodes (itself included) reaches at most n - 1 levels below its root
+        node = cursor.node
+        if (
+            node is not None
+            and depth + node.descendant_count - 1 > best
+            and cursor.goto_first_child()
+        ):
+            depth += 1
+            if depth > best:
+                best, at = depth, cursor.node
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return (best, at) if at is not None else None
+            depth -= 1
+
+
 def enclosing_functions(node: Node) -> Iterator[Node]:
     """Functions around `node`, innermost first."""
     parent = node.parent
