@@ -21,7 +21,7 @@ from tenantlint.atomic import write_atomic
 from tenantlint.errors import UserError
 
 if TYPE_CHECKING:
-    from tenantlint.engine import Project, RunResult
+    from tenantlint.engine import Project, RunResult, StdinFile
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -259,6 +259,19 @@ def main() -> None:
     is_flag=True,
     help="Print the root, the resolved settings and the files, then exit 0 without checking.",
 )
+@click.option(
+    "--stdin-filename",
+    type=click.Path(path_type=Path),
+    help="Lint the text on stdin as this file (which need not exist), with the rest of the "
+    "project as context: for editors.",
+)
+@click.option(
+    "--changed-files",
+    is_flag=True,
+    help="PATHS are changed files (as pre-commit passes them): report on them, or on the whole "
+    "project when one can change findings in others (the config, a schema, a migration, the "
+    "RLS wrapper, a guard …).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no excerpts or progress.")
 @_verbose_listing
 def check(
@@ -278,6 +291,8 @@ def check(
     statistics: bool,
     exit_zero: bool,
     show_settings: bool,
+    stdin_filename: Path | None,
+    changed_files: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -287,10 +302,18 @@ def check(
 
     ctx = click.get_current_context()
     ctx.meta[VERBOSE] = verbose
-    targets = list(paths) or [Path(".")]  # SPEC: PATH defaults to "."
-    project = load_project(targets, config_file)
+    stdin = None
+    if stdin_filename is not None:
+        if any(str(p) != "-" for p in paths):
+            raise UserError("--stdin-filename lints stdin: give no PATH, or `-`")
+        project, stdin = _stdin_file(stdin_filename, config_file)
+        targets = [stdin_filename]
+    else:
+        targets = list(paths) or [Path(".")]  # SPEC: PATH defaults to "."
+        project = load_project(targets, config_file)
     if show_settings:
-        settings = _settings(project, targets, select, extend_select or (), ignore or ())
+        shown = [t for t in targets if t.exists()] or [project.root]
+        settings = _settings(project, shown, select, extend_select or (), ignore or ())
         write_output(settings, output)
         ctx.exit(EXIT_OK)
     result = run(
@@ -304,8 +327,16 @@ def check(
         jobs=jobs,
         use_cache=not no_cache,
         progress=not quiet,
+        stdin=stdin,
+        changed=changed_files,
     )
     _note_skipped(result, verbose, quiet)
+    if result.widened_by is not None and not quiet:
+        click.echo(
+            f"tenantlint: {result.widened_by} can change findings in other files: "
+            "reporting the whole project",
+            err=True,
+        )
     if not result.files_scanned and not quiet:
         click.echo(
             f"tenantlint: warning: no files to check in {', '.join(map(str, targets))} "
@@ -317,6 +348,22 @@ def check(
         save_baseline(write_baseline, result.findings + result.baselined)
     code = _emit(result, fmt, output, fail_on, color, statistics=statistics, quiet=quiet)
     ctx.exit(EXIT_OK if write_baseline is not None or exit_zero else code)
+
+
+def _stdin_file(path: Path, config_file: Path | None) -> tuple[Project, StdinFile]:
+    """The project around `path` (which need not exist yet) and stdin's text as that file."""
+    from tenantlint.discovery import project_path
+    from tenantlint.engine import StdinFile, load_project
+
+    absolute = path.absolute()
+    anchor = next(p for p in (absolute, *absolute.parents) if p.exists())
+    project = load_project([anchor], config_file)
+    try:
+        rel = absolute.resolve().relative_to(project.root)
+    except ValueError:
+        raise UserError(f"{path}: outside the project root {project.root}") from None
+    data = sys.stdin.buffer.read()
+    return project, StdinFile(project_path(rel.as_posix()), data)
 
 
 def _settings(

@@ -9,11 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tenantlint.collect import SKIPPED, collect, project_files
-from tenantlint.config import Config, find_config_file, load_config
+from tenantlint.collect import SKIPPED, collect, parse_bytes, project_files
+from tenantlint.config import CONFIG_FILES, Config, find_config_file, load_config
 from tenantlint.discovery import find_root, globspec, in_targets, resolve_targets
 from tenantlint.errors import ConfigError, UserError
-from tenantlint.facts import Unverified
+from tenantlint.facts import FileFacts, Unverified
+from tenantlint.frontends import frontend_for
 from tenantlint.registry import Registry, load_registry
 from tenantlint.rule import Finding
 from tenantlint.suppressions import Directive, parse_directives
@@ -34,6 +35,14 @@ class Suppressed:
     reason: str
 
 
+@dataclass(frozen=True)
+class StdinFile:
+    """A file's text read from stdin (`--stdin-filename`), linted in place of the file on disk."""
+
+    rel: str  # its project path
+    data: bytes
+
+
 @dataclass
 class RunResult:
     project: Project
@@ -44,6 +53,9 @@ class RunResult:
     suppressed: list[Suppressed] = field(default_factory=list)
     baselined: list[Finding] = field(default_factory=list)
     unverified: list[Unverified] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # contents not on disk (stdin)
+    # a changed file that decides findings elsewhere, so the whole project was reported
+    widened_by: str | None = None
 
     @property
     def skipped(self) -> list[Unverified]:
@@ -83,26 +95,60 @@ def run(
     jobs: int | None = None,
     use_cache: bool = True,
     progress: bool = False,
+    stdin: StdinFile | None = None,
+    changed: bool = False,
 ) -> RunResult:
-    """Analyse the whole root; report findings only for `paths` (all when empty)."""
+    """Analyse the whole root; report findings only for `paths` (all when empty), or for the
+    `stdin` file. With `changed`, the paths are changed files, and one that decides findings in
+    other files (the config, a schema, a migration …) makes the whole project reported."""
     cfg = project.config
     registry = load_registry()
     enabled = selected_rules(registry, cfg, select, extend_select, ignore, project.config_path)
-    targets = resolve_targets(project.root, paths) if paths else None
     rels = project_files(project.root, cfg.include, cfg.exclude, use_cache)
-    files = collect(
-        project.root,
-        rels,
-        cfg,
-        verbose,
-        jobs=jobs,
-        use_cache=use_cache,
-        progress=progress,
-        context_only=None if targets is None else (lambda rel: not in_targets(rel, targets)),
-    )
+    if stdin is not None:
+        targets: list[str] | None = [stdin.rel]
+        if frontend_for(stdin.rel) is not None and stdin.rel not in rels:
+            rels = sorted([*rels, stdin.rel])  # a new file, or an excluded one: linted as asked
+    else:
+        targets = resolve_targets(project.root, paths) if paths else None
+    widened = next((t for t in targets or () if t in CONFIG_FILES), None) if changed else None
+    if widened is not None:
+        targets = None
+
+    def facts_for(targets: list[str] | None) -> dict[str, FileFacts]:
+        on_disk = [r for r in rels if stdin is None or r != stdin.rel]
+        reported = None if targets is None else (lambda rel: not in_targets(rel, targets))
+        files = collect(
+            project.root,
+            on_disk,
+            cfg,
+            verbose,
+            jobs=jobs,
+            use_cache=use_cache,
+            progress=progress,
+            context_only=reported,
+        )
+        if stdin is None or stdin.rel not in rels:
+            return files
+        given = parse_bytes(stdin.rel, stdin.data, cfg, verbose)
+        return {
+            r: given if r == stdin.rel else files[r] for r in rels if r in files or r == stdin.rel
+        }
+
+    files = facts_for(targets)
+    if changed and targets is not None:
+        widened = next((r for r, f in files.items() if in_targets(r, targets) and _shared(f)), None)
+        if widened is not None:
+            targets = None
+            files = facts_for(None)
     tmap = TenancyMap(cfg, files)
     result = RunResult(
-        project, tmap, enabled, files_scanned=sum(in_targets(r, targets) for r in rels)
+        project,
+        tmap,
+        enabled,
+        files_scanned=sum(in_targets(r, targets) for r in rels),
+        texts={stdin.rel: stdin.data.decode("utf-8", "replace")} if stdin else {},
+        widened_by=widened,
     )
 
     raw: list[Finding] = []
@@ -136,6 +182,17 @@ def run(
         else:
             result.findings.append(f)
     return result
+
+
+_SHARED = ("entities", "sql_ops", "sql_templates", "settings", "guard_targets", "context_providers")
+
+
+def _shared(f: FileFacts) -> bool:
+    """Whether a file decides findings in other files: a schema, a migration, the RLS wrapper, a
+    guard, a context provider, or a function whose queries are judged at its callers."""
+    if f.migration or f.guard_defined or f.datasource_provider is not None:
+        return True
+    return any(getattr(f, key) for key in _SHARED) or any(fn.sinks for fn in f.functions)
 
 
 def selected_rules(

@@ -82,8 +82,12 @@ class Report(BaseModel):
     rules: list[RuleInfo]  # the rules that ran (SARIF's driver.rules)
     suppressed: list[SuppressedFinding]
     root: Path  # to read code excerpts; not part of any output
+    texts: dict[str, str] = {}  # contents that are not on disk (stdin), by project path
 
     def source_line(self, path: str, line: int) -> str | None:
+        if path in self.texts:
+            lines = self.texts[path].splitlines()
+            return lines[line - 1] if 0 < line <= len(lines) else None
         try:
             with (self.root / os_path(path)).open(encoding="utf-8", errors="replace") as fh:
                 for n, text in enumerate(fh, 1):
@@ -112,4 +116,5 @@ def build_report(result: RunResult) -> Report:
             SuppressedFinding(finding=s.finding, reason=s.reason) for s in result.suppressed
         ],
         root=result.project.root,
+        texts=result.texts,
     )

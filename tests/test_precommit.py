@@ -1,4 +1,5 @@
-"""The pre-commit hook of `.pre-commit-hooks.yaml`, run by pre-commit itself in a scratch repo.
+"""The pre-commit hook of `.pre-commit-hooks.yaml`, run by pre-commit itself in a scratch repo:
+a finding blocks the commit, and a config or schema change is checked across the whole project.
 
 The hook repository is a git copy of this work tree (so the code under test is what runs);
 pre-commit installs it with pip into its own environment once, then both the blocked commit and
@@ -8,6 +9,7 @@ the passing one reuse it. Needs `pre-commit` (dev extra) and PyPI for the hook's
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -151,3 +153,51 @@ def test_try_repo_blocks_staged_finding(setup: tuple[Path, Path, dict[str, str]]
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "prisma/extra.prisma:5:3: TL102" in bad.stdout
     assert "prisma/schema.prisma" not in bad.stdout  # only the staged file is reported
+
+
+PLAN_SCHEMA = CLEAN + "\nmodel Plan {\n  id String @id\n}\n"
+INVOICES_ROUTE = """import { PrismaClient } from "@prisma/client";
+
+const prisma = new PrismaClient();
+
+export async function GET() {
+  return Response.json(await prisma.invoice.findMany());
+}
+"""
+
+
+def test_config_and_schema_changes_check_the_whole_project(
+    setup: tuple[Path, Path, dict[str, str]],
+) -> None:
+    """A dropped `global-models` entry, staged alone, is blocked by the finding it causes in the
+    untouched schema; a schema change, staged alone, by the one it causes in a route."""
+    _, hooks, env = setup
+    app = hooks.parent / "app-context"
+    (app / "prisma").mkdir(parents=True)
+    (app / "app/api/invoices").mkdir(parents=True)
+    (app / "prisma/schema.prisma").write_text(PLAN_SCHEMA)
+    (app / "tenantlint.toml").write_text('global-models = ["Plan"]\n')
+    (app / "app/api/invoices/route.ts").write_text(INVOICES_ROUTE)  # no Invoice model yet
+    rev = git(hooks, "rev-parse", "HEAD")
+    (app / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {hooks.as_posix()}\n  rev: {rev}\n  hooks:\n  - id: tenantlint\n"
+    )
+    git(app, "init", "-q")
+    assert precommit(app, env, "install").returncode == 0
+    git(app, "add", "-A")
+    first = commit(app, env, "clean start")
+    assert first.returncode == 0, first.stdout
+
+    (app / "tenantlint.toml").write_text("global-models = []\n")
+    git(app, "add", "tenantlint.toml")
+    blocked = commit(app, env, "drop Plan from global-models")
+    assert blocked.returncode == 1, blocked.stdout
+    plan = PLAN_SCHEMA.splitlines().index("model Plan {") + 1
+    assert f"prisma/schema.prisma:{plan}:1: TL101" in blocked.stdout
+    git(app, "checkout", "HEAD", "--", "tenantlint.toml")
+
+    (app / "prisma/schema.prisma").write_text(PLAN_SCHEMA + GOOD_MODEL)
+    git(app, "add", "prisma/schema.prisma")
+    blocked = commit(app, env, "add invoices")
+    assert blocked.returncode == 1, blocked.stdout
+    assert re.search(r"^app/api/invoices/route\.ts:6:\d+: TL301", blocked.stdout, re.MULTILINE)
