@@ -1,5 +1,6 @@
 """The SQL front end after a broken statement: PostgreSQL's verdict per statement (one TL001 where
-pglast rejects it), every later statement still read; CR line ends; big DML read cheaply."""
+pglast rejects it), every later statement still read; NUL bytes; CR line ends; big DML read
+cheaply."""
 
 from __future__ import annotations
 
@@ -106,6 +107,31 @@ def test_cli_reports_the_broken_function_and_the_table_after_it(tmp_path: Path) 
     assert code == 1
     path = "migrations/001_init.sql"
     assert {(path, 1, "TL001"), (path, 7, "TL102")} <= actual_findings(data)
+
+
+# --- NUL bytes: PostgreSQL refuses them, pglast stops reading at the first ---------------------
+
+
+def test_a_statement_after_a_nul_is_still_read() -> None:
+    facts = parse(
+        "\0"
+        + TABLE
+        + "ALTER TABLE t ENABLE ROW LEVEL SECURITY;\0 ALTER TABLE t FORCE ROW LEVEL SECURITY;\n"
+    )
+    assert summary(facts) == (
+        [1],
+        [("create_table", "t", 1), ("enable_rls", "t", 2), ("force_rls", "t", 2)],
+    )
+    [error] = facts.parse_errors
+    assert (error.loc.column, error.message) == (
+        1,
+        "a NUL byte (0x00): PostgreSQL refuses it in SQL text",
+    )
+
+
+def test_a_nul_outside_any_statement_is_one_tl001() -> None:
+    facts = parse("-- a \0 comment\n" + TABLE + "/* \0 */\n", "supabase/seed.sql")
+    assert [(e.loc.line, e.loc.column) for e in facts.parse_errors] == [(1, 6)]
 
 
 PIECES = ["'", '"', "$$", "$f$", "/*", "*/", "--", ";", "\n", "\r", "E'", "\\", " x ", TABLE]

@@ -16,6 +16,9 @@ Which files are migrations (replayed in order by the tenancy map) is decided by 
 `<timestamp>_<name>/migration.sql`, `supabase/migrations/`, any `migrations/`, `migration/`,
 `migrate/` or `sql/` folder, plus the configured `migrations` globs. Seeds, tests and down
 migrations are not; of those only functions are read.
+
+A NUL byte anywhere is one TL001, at the first: PostgreSQL refuses it in query text (the lexer
+reads each as a space, so that no statement is lost where pglast would stop reading).
 """
 
 from __future__ import annotations
@@ -211,6 +214,11 @@ class _Reader:
     def read(self, splitter: Splitter) -> None:
         """Every statement of the text; after one PostgreSQL rejects, the cut starts again inside
         it, at the next line that begins a statement."""
+        if splitter.nul >= 0:
+            at = Chunk(text=" ", offset=splitter.nul, line=0, column=0)
+            loc = _Stmt(at, self.lines, self.path, self.origin).loc(0, 1)
+            message = "a NUL byte (0x00): PostgreSQL refuses it in SQL text"
+            self.errors.append(ParseError(loc=loc, message=message))
         for chunk in splitter:
             if not self.statement(chunk):
                 splitter.restart(chunk)

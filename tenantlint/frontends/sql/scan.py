@@ -4,7 +4,9 @@ It knows exactly what decides where a statement ends — quoted identifiers, str
 (`E'…'` with backslash escapes), dollar quoting (`$body$ … $body$`), `--` and nested `/* */`
 comments — so a `;` or a `tenantlint:` directive inside a string or a function body is not
 mistaken for one. psql meta-commands (`\\connect db`) and `COPY … FROM stdin` data are skipped:
-they are not SQL. A line ends at `\\n`, `\\r\\n` or `\\r`, as it does for PostgreSQL.
+they are not SQL. A line ends at `\\n`, `\\r\\n` or `\\r`, as it does for PostgreSQL. A NUL byte,
+which PostgreSQL refuses and pglast takes for the end of the text, is read as a space (`nul`
+says where the first was, for the error).
 
 Parsing the statements is the parsers' job; when the parser rejects one, `Splitter.restart`
 cuts again from the next line inside it that begins a statement, so that one unterminated quote
@@ -78,6 +80,9 @@ class Splitter:
     """Iterates over the statements of a SQL text; collects its comments on the way."""
 
     def __init__(self, text: str) -> None:
+        self.nul = text.find("\0")  # -1: none
+        if self.nul >= 0:
+            text = text.replace("\0", " ")
         self.text = text
         self.lines = Lines(text)
         self.pos = 0  # where the next statement is cut from
