@@ -100,9 +100,10 @@ def test_migration_key_orders_numbers_numerically_and_uses_prisma_folders() -> N
     assert migration_key("p/migrations/20240101_x/migration.sql")[0].endswith("20240101_x")
 
 
-def test_non_migration_files_yield_no_ops_and_no_errors() -> None:
+def test_non_migration_files_yield_no_ops_but_syntax_errors() -> None:
     facts = parse("CREATE TABLE seed_only (id int);\nSELEC broken;\n", path="supabase/seed.sql")
-    assert not facts.migration and facts.sql_ops == () and facts.parse_errors == ()
+    assert not facts.migration and facts.sql_ops == ()
+    assert [e.loc.line for e in facts.parse_errors] == [2]
 
 
 def test_registered_for_sql_suffix() -> None:

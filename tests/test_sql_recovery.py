@@ -1,6 +1,6 @@
 """The SQL front end after a broken statement: PostgreSQL's verdict per statement (one TL001 where
-pglast rejects it), every later statement still read; NUL bytes; CR line ends; big DML read
-cheaply."""
+pglast rejects it), every later statement still read, in seeds and tests too; NUL bytes; CR line
+ends; big DML read cheaply."""
 
 from __future__ import annotations
 
@@ -107,6 +107,49 @@ def test_cli_reports_the_broken_function_and_the_table_after_it(tmp_path: Path) 
     assert code == 1
     path = "migrations/001_init.sql"
     assert {(path, 1, "TL001"), (path, 7, "TL102")} <= actual_findings(data)
+
+
+# --- seeds and tests: not replayed, but every statement gets PostgreSQL's verdict ---------------
+
+SEED = "INSERT INTO t VALUES (1);\nINSERT INTO t VALUS (2);\nINSERT INTO t VALUES (3);\nSELEC 4;\n"
+
+
+@pytest.mark.parametrize(
+    "path", ["supabase/seed.sql", "supabase/tests/rls_test.sql", "db/down.sql"]
+)
+def test_a_seed_or_test_gets_a_tl001_per_rejected_statement(path: str) -> None:
+    # once only their functions were read: a statement PostgreSQL rejects there gave nothing
+    facts = parse(
+        SEED + "CREATE TABLE a (id int;\nDO $$ BEGIN PERFORM 1 END $$ LANGUAG plpgsql;\n", path
+    )
+    assert not facts.migration and facts.sql_ops == ()
+    assert [e.loc.line for e in facts.parse_errors] == [2, 4, 5, 6]
+
+
+def test_a_tl001_in_a_seed_is_reported_though_code_rules_skip_seeds(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"supabase/seed.sql": SEED})  # `non-product-code` by default
+    code, data = run_check(root)
+    assert code == 1
+    assert [(f["path"], f["line"], f["rule"], f["message"]) for f in data["findings"]] == [
+        (
+            "supabase/seed.sql",
+            2,
+            "TL001",
+            'syntax error at or near "VALUS" (and 1 more parse error in this file)',
+        )
+    ]
+
+
+def test_psql_variables_are_not_syntax_errors() -> None:
+    # psql fills them in before PostgreSQL sees the statement (a script run with `psql -v`)
+    text = (
+        "\\set role `echo $ROLE`\n"
+        "CREATE USER :role WITH PASSWORD :'password';\n"
+        'GRANT SELECT ON ALL TABLES IN SCHEMA public TO :"role";\n'
+        "SELECT a[1:n], x::int, '10:30' FROM t;\n"
+        "SELECT :role + ;\n"
+    )
+    assert summary(parse(text, "scripts/readonly.sql")) == ([5], [])
 
 
 # --- NUL bytes: PostgreSQL refuses them, pglast stops reading at the first ---------------------

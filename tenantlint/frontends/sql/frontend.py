@@ -15,10 +15,13 @@ judge). (sqlglot, which parses ~40 times slower than that C parser, is kept for 
 Which files are migrations (replayed in order by the tenancy map) is decided by path: Prisma's
 `<timestamp>_<name>/migration.sql`, `supabase/migrations/`, any `migrations/`, `migration/`,
 `migrate/` or `sql/` folder, plus the configured `migrations` globs. Seeds, tests and down
-migrations are not; of those only functions are read.
+migrations are not replayed: of those only functions are read, but every statement gets
+PostgreSQL's verdict, as in a migration.
 
-A NUL byte anywhere is one TL001, at the first: PostgreSQL refuses it in query text (the lexer
-reads each as a space, so that no statement is lost where pglast would stop reading).
+What PostgreSQL never sees is not held against a statement: in a psql script, `:name`,
+`:'name'` and `:"name"` are psql's variables, filled in before the statement is sent. A NUL
+byte anywhere is one TL001, at the first: PostgreSQL refuses it in query text (the lexer reads
+each as a space, so that no statement is lost where pglast would stop reading).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -227,15 +230,15 @@ class _Reader:
         """Read one statement; False when PostgreSQL rejects it."""
         stmt = _Stmt(chunk, self.lines, self.path, self.origin)
         words = [w.upper() for w in _WORD.findall(chunk.text, 0, 80)[:4]]
-        if words[:1] == ["DO"]:
-            return self._do_block(stmt) if self.ddl and not nested else True
+        if words[:1] == ["DO"] and self.ddl and not nested:
+            return self._do_block(stmt)
         if _is_routine(words):
             return self._routine(stmt, report=not nested)
         tracked = _tracked_ddl(words)
         # SQL in code may hold driver placeholders (`%s`, `:name`): only its DDL is checked there
-        if not self.ddl or (self.origin is not None and not tracked):
+        if self.origin is not None and not tracked:
             return True
-        if not tracked:
+        if not (self.ddl and tracked):  # DML, other DDL, and any statement of a seed or test
             return self._verdict(stmt, report=not nested)
         tree = self._tree(stmt, report=not nested)
         if tree is None:
@@ -257,10 +260,20 @@ class _Reader:
     def _verdict(self, stmt: _Stmt, report: bool) -> bool:
         """PostgreSQL's verdict alone, for a statement that holds no fact we track (DML above
         all). pglast's `split` runs the same parser but hands no tree to Python: a 5 MB INSERT
-        is checked in a fraction of the time and memory its JSON tree would take."""
+        is checked in a fraction of the time and memory its JSON tree would take. A statement
+        rejected only for psql's variables (`GRANT … TO :role`) is accepted."""
         from pglast.parser import split
 
-        return self._parse(stmt, report, lambda text: split(text, with_parser=True)) is not None
+        def check(text: str) -> tuple[str, ...]:
+            return tuple(split(text, with_parser=True))
+
+        if _PSQL_VARIABLE.search(stmt.chunk.text):
+            filled = replace(
+                stmt, chunk=replace(stmt.chunk, text=_PSQL_VARIABLE.sub(" ", stmt.chunk.text))
+            )
+            if self._parse(filled, False, check) is not None:
+                return True
+        return self._parse(stmt, report, check) is not None
 
     def _parse(self, stmt: _Stmt, report: bool, parser: Callable[[str], _T]) -> _T | None:
         """`parser` on the statement's text, or None and (when `report`) a parse error."""
@@ -403,6 +416,8 @@ def _static_sql(node: dict[str, Any]) -> tuple[str | None, str]:
 
 
 _NEAR = re.compile(r'(at or near ")(.*)"$', re.DOTALL)
+# the colon of a psql variable reference: `:name`, `:'name'`, `:"name"` (not `::type`, `a[1:n]`)
+_PSQL_VARIABLE = re.compile(r"(?<![:\w\]\)]):(?=['\"]?[A-Za-z_])")
 
 
 def _short_near(m: re.Match[str]) -> str:
