@@ -507,15 +507,21 @@ def report(
 @click.argument("path", required=False, type=click.Path(path_type=Path, exists=True))
 @click.option("--force", is_flag=True, help="Replace an existing tenantlint configuration.")
 def init(path: Path | None, force: bool) -> None:
-    """Detect the project's tenancy (ORMs, tenant column, root model, RLS wrapper, resolvers)
-    and write a starter config: [tool.tenantlint] in pyproject.toml, else tenantlint.toml."""
+    """Detect the project's tenancy (ORMs, tenant column, root model, RLS wrapper, resolvers,
+    scope helpers, guards, flags) and write a starter config: [tool.tenantlint] in
+    pyproject.toml, else tenantlint.toml; then say how many findings it gives."""
+    from tenantlint.engine import load_project, run
     from tenantlint.init import init as run_init
 
     target, found = run_init(path or Path.cwd(), force)
     for note in found.notes:
         click.echo(f"  {note}")
+    click.echo(f"tenantlint: wrote the configuration to {target.name}; review it")
+    result = run(load_project([target.parent]))
+    n, where = len(result.findings), len({f.path for f in result.findings})
     click.echo(
-        f"tenantlint: wrote the configuration to {target.name}; review it, then run `tenantlint check`"
+        f"tenantlint: with this config: {n} finding{'s' * (n != 1)} in {where} "
+        f"file{'s' * (where != 1)} ({result.files_scanned} scanned); `tenantlint check` lists them"
     )
 
 

@@ -1,13 +1,18 @@
 """`tenantlint init`: look at a project and write a starter configuration, saying why.
 
-What it detects, from the facts the front ends extract (with the default configuration):
+What it detects, from the facts the front ends extract (with the default configuration) and,
+for what no fact records, from the text of the product code (`initscan`; never tests or seeds):
 - the ORMs and SQL sources declaring tables;
 - the tenant column: the most common tenant-like column (`*tenant*`, `*org*`, `*team*`,
-  `*workspace*`, `*account*`, `*company*`) that looks like a foreign key, counted over tables;
+  `*workspace*`, `*account*`, `*company*`) that looks like a foreign key, counted over tables,
+  with the field name a Django foreign key is queried by (`organization` for `organization_id`);
 - the tenant root: the model those columns reference (or the one named after the concept);
-- RLS wrapper candidates: functions that write a session setting (`set_config`, `SET LOCAL`);
-- resolver and scope-helper candidates: functions named after the concept (`getCurrentOrgId`,
-  `resolve_tenant`, `orgFilter`), found by a name scan of the TypeScript and Python sources.
+- RLS wrappers: the top-level functions that write a session setting (`set_config`, `SET LOCAL`);
+- tenant resolvers: functions named after the concept (`getCurrentOrgId`, `resolve_tenant`) or
+  used as a FastAPI dependency, unless they fall back to a default tenant;
+- scope helpers: functions whose body returns a tenant predicate (`return { orgId }`);
+- guards: `register…Guard(client)` calls; tenancy flags: environment reads named `*TENAN*`,
+  `*MULTI*` that are switches.
 
 The table goes to the existing config file with `--force`, else appended to `pyproject.toml`,
 else to a new `tenantlint.toml`. An existing configuration is never overwritten without `--force`.
@@ -21,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tenantlint import initscan
 from tenantlint.collect import collect
 from tenantlint.config import NON_PRODUCT_CODE, Config, find_config_file, load_config
 from tenantlint.discovery import discover, find_root, globspec
@@ -39,8 +45,7 @@ _FUNC = re.compile(
     + r")\w*)"
 )
 _RESOLVER = re.compile(r"^(?:get|resolve|require|current|use|load|fetch)", re.IGNORECASE)
-_HELPER = re.compile(r"(?:filter|scope|where)$", re.IGNORECASE)
-_CODE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", ".py")
+_DEPENDS = re.compile(r"\bDepends\(\s*(\w+)\s*\)")
 
 
 @dataclass
@@ -53,6 +58,8 @@ class Detection:
     rls_wrappers: list[str] = field(default_factory=list)
     tenant_resolvers: list[str] = field(default_factory=list)
     scope_helpers: list[str] = field(default_factory=list)
+    guards: list[str] = field(default_factory=list)
+    tenancy_flags: list[str] = field(default_factory=list)
     global_candidates: list[str] = field(default_factory=list)  # suggested, never enabled
     cross_tenant_globs: list[str] = field(default_factory=list)  # non-product code it holds
     notes: list[str] = field(default_factory=list)
@@ -77,10 +84,12 @@ def detect(root: Path, files: dict[str, FileFacts]) -> Detection:
             else ""
         )
     )
+    texts = initscan.product_code(root, files)
     _detect_tenant(found, entities)
     _detect_global_candidates(found, files)
-    _detect_wrappers(found, files)
-    _detect_functions(found, root, list(files))
+    _detect_wrappers(found, files, texts)
+    _detect_resolvers(found, texts)
+    _detect_code(found, texts)
     _detect_cross_tenant_code(found, list(files))
     return found
 
@@ -106,7 +115,7 @@ def _detect_tenant(found: Detection, entities: list[Entity]) -> None:
             on_tables.setdefault(concept, set()).add(ent.table)
             names = spellings.setdefault(concept, Counter())
             names[f.column] += 1
-            if f.relation is None:
+            if f.relation is None or ent.source == "django":  # `filter(organization=…)`
                 names[f.name] += 1
     per_concept = Counter({c: len(t) for c, t in on_tables.items()})
     if not per_concept:
@@ -172,15 +181,24 @@ def _detect_global_candidates(found: Detection, files: dict[str, FileFacts]) -> 
         )
 
 
-def _detect_wrappers(found: Detection, files: dict[str, FileFacts]) -> None:
+def _detect_wrappers(found: Detection, files: dict[str, FileFacts], texts: dict[str, str]) -> None:
+    """The functions that write a session setting, named as callers call them: the top-level
+    function around a callback (`$allOperations` inside `forTenant`) or a nested helper."""
     writers: Counter[str] = Counter()
-    for facts in files.values():
-        for s in facts.settings:
-            if s.function:
-                writers[s.function] += 1
-        for r in facts.raw_sql:
-            if r.function and any(st.settings_written for st in r.statements):
-                writers[r.function] += 1
+    for path, facts in files.items():
+        if path not in texts and not path.endswith(".sql"):
+            continue  # test, seed and script code
+        sites = [(s.function, s.loc.line) for s in facts.settings]
+        sites += [
+            (r.function, r.loc.line)
+            for r in facts.raw_sql
+            if any(st.settings_written for st in r.statements)
+        ]
+        for function, line in sites:
+            if function and path in texts:
+                function = initscan.top_level_at(texts[path], line) or function
+            if function:
+                writers[function] += 1
     found.rls_wrappers = [name for name, _ in writers.most_common(5)]
     found.notes.append(
         "RLS wrappers: "
@@ -192,37 +210,53 @@ def _detect_wrappers(found: Detection, files: dict[str, FileFacts]) -> None:
     )
 
 
-def _detect_functions(found: Detection, root: Path, rels: list[str]) -> None:
+def _detect_resolvers(found: Detection, texts: dict[str, str]) -> None:
+    """Functions named after the concept with a resolving verb, or FastAPI dependencies named
+    after it; of those, the ones the code uses, when any is used (a resolver nobody calls, such
+    as a public page's fallback, is not the one requests go through)."""
     resolvers: Counter[str] = Counter()
-    helpers: Counter[str] = Counter()
-    for rel in rels:
-        if not rel.endswith(_CODE_SUFFIXES):
-            continue
-        try:
-            text = (root / rel).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
+    for text in texts.values():
         for name in _FUNC.findall(text):
-            if name in found.rls_wrappers:
-                continue
-            if _RESOLVER.search(name):
+            if _RESOLVER.search(name) and name not in found.rls_wrappers:
                 resolvers[name] += 1
-            elif _HELPER.search(name):
-                helpers[name] += 1
-    found.tenant_resolvers = [n for n, _ in resolvers.most_common(5)]
-    found.scope_helpers = [n for n, _ in helpers.most_common(5)]
+        resolvers.update(n for n in _DEPENDS.findall(text) if _CONCEPT.search(n))
+    uses = {
+        n: sum(len(re.findall(rf"(?<![\w$]){re.escape(n)}\b", t)) for t in texts.values()) - 1
+        for n in resolvers
+    }
+    used = [n for n, _ in resolvers.most_common() if uses[n] > 0]
+    found.tenant_resolvers = (used or [n for n, _ in resolvers.most_common()])[:5]
+    unused = sorted(set(resolvers) - set(found.tenant_resolvers)) if used else []
     found.notes.append(
-        "tenant resolvers: " + (", ".join(found.tenant_resolvers) or "none found") + " — by name"
+        "tenant resolvers: "
+        + (", ".join(found.tenant_resolvers) or "none found")
+        + " — by name, or used as a dependency"
+        + (f" (left out, called nowhere: {', '.join(unused)})" if unused else "")
     )
-    found.notes.append(
-        "scope helpers: " + (", ".join(found.scope_helpers) or "none found") + " — by name"
-    )
+
+
+def _detect_code(found: Detection, texts: dict[str, str]) -> None:
+    """Scope helpers, guards and tenancy flags, from the product code's text."""
+    names = set(found.tenant_fields or Config().tenant_fields)
+    helpers = initscan.scope_helpers(texts, names)
+    found.scope_helpers = [n for n, _ in helpers.most_common(5) if n not in found.rls_wrappers]
+    found.guards = [n for n, _ in initscan.guards(texts).most_common(5)]
+    found.tenancy_flags = [n for n, _ in initscan.tenancy_flags(texts).most_common(5)]
+    found.notes += [
+        "scope helpers: "
+        + (", ".join(found.scope_helpers) or "none found")
+        + " — they return a tenant predicate",
+        "guards: " + (", ".join(found.guards) or "none found") + " — called on a client",
+        "tenancy flags: "
+        + (", ".join(found.tenancy_flags) or "none found")
+        + " — read from the environment",
+    ]
 
 
 def _detect_cross_tenant_code(found: Detection, rels: list[str]) -> None:
     """Test, seed and script code found in the project, which the code rules skip by default
     (`non-product-code`): said, so that nobody wonders where its findings went."""
-    code = [r for r in rels if r.endswith(_CODE_SUFFIXES)]
+    code = [r for r in rels if r.endswith(initscan.CODE_SUFFIXES)]
     counts = {g: sum(map(globspec([g]).match_file, code)) for g in NON_PRODUCT_CODE}
     found.cross_tenant_globs = [g for g, n in counts.items() if n]
     if found.cross_tenant_globs:
@@ -242,6 +276,8 @@ def render_toml(found: Detection, table: bool) -> str:
         ("rls-wrappers", found.rls_wrappers),
         ("tenant-resolvers", found.tenant_resolvers),
         ("scope-helpers", found.scope_helpers),
+        ("guards", found.guards),
+        ("tenancy-flags", found.tenancy_flags),
     )
     for key, values in keys:
         if values:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,108 @@ def test_nothing_detected_keeps_defaults(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "no tenant-like foreign-key column found" in res.output
     assert load_config(root / "tenantlint.toml").tenant_fields == ("tenantId", "tenant_id")
+
+
+def test_guards_flags_helpers_and_resolvers_come_from_product_code_only(tmp_path: Path) -> None:
+    db = (
+        'import { PrismaClient } from "@prisma/client";\n'
+        'import { registerOrgGuard } from "./guard";\n\n'
+        "export const db = registerOrgGuard(new PrismaClient());\n"
+        'export const multiOrg = process.env.MULTI_ORG_MODE === "on";\n'
+        "export const fallbackOrg = process.env.DEFAULT_TENANT_ID;  // a value, not a switch\n"
+        "export const orgWhere = (orgId: string) => ({ orgId, deleted: false });\n"
+    )
+    guard = "export function registerOrgGuard(client: any) {\n  return client;\n}\n"
+    test_code = (
+        "export function getTestOrgId() {\n  return 'org-1';\n}\n"
+        "registerFakeGuard(db);\n"
+        "const t = process.env.MULTI_TENANT_TESTS;\n"
+        "export function orgFilterForTests(orgId: string) {\n  return { orgId };\n}\n"
+    )
+    root = write(
+        tmp_path,
+        {
+            "prisma/schema.prisma": PRISMA,
+            "src/lib/org.ts": TS + "\nexport const current = getCurrentOrgId;\n",
+            "src/lib/db.ts": db,
+            "src/lib/guard.ts": guard,
+            "src/lib/org.test.ts": test_code,
+            "tests/helpers.ts": test_code,
+        },
+    )
+    res = init(root)
+    assert res.exit_code == 0, res.output
+    cfg = load_config(root / "tenantlint.toml")
+    assert cfg.guards == ("registerOrgGuard",)
+    assert cfg.tenancy_flags == ("MULTI_ORG_MODE",)
+    assert set(cfg.scope_helpers) == {"orgScope", "orgWhere"}
+    assert cfg.tenant_resolvers == ("getCurrentOrgId",)
+    assert re.search(r"with this config: \d+ findings? in \d+ files? \(\d+ scanned\)", res.output)
+
+
+DJANGO = """from django.db import models
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class ProjectQuerySet(models.QuerySet):
+    def for_org(self, org):
+        return self.filter(organization=org)
+
+
+class Project(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    name = models.CharField(max_length=100)
+    objects = ProjectQuerySet.as_manager()
+"""
+FASTAPI = """from fastapi import Depends
+
+from app.auth import current_org
+
+
+def list_projects(org=Depends(current_org)):
+    return []
+
+
+class ProjectView:
+    def get_queryset(self):
+        return Project.objects.filter(organization=self.request.org)
+"""
+
+
+def test_django_foreign_keys_managers_and_dependencies(tmp_path: Path) -> None:
+    root = write(tmp_path, {"projects/models.py": DJANGO, "app/api.py": FASTAPI})
+    res = init(root)
+    assert res.exit_code == 0, res.output
+    cfg = load_config(root / "tenantlint.toml")
+    assert set(cfg.tenant_fields) == {"organization", "organization_id"}  # as queries name it
+    assert cfg.scope_helpers == ("for_org",)  # a queryset method; a view's get_queryset is not
+    assert cfg.tenant_resolvers == ("current_org",)  # a FastAPI dependency named after the concept
+
+
+def test_an_rls_callback_is_named_by_its_top_level_function(tmp_path: Path) -> None:
+    rls = (
+        'import { Prisma } from "@prisma/client";\n\n'
+        "export function forOrg(orgId: string) {\n"
+        "  return Prisma.defineExtension((client) =>\n"
+        "    client.$extends({\n"
+        "      query: {\n"
+        "        $allModels: {\n"
+        "          async $allOperations({ args, query }) {\n"
+        "            const [, result] = await client.$transaction([\n"
+        "              client.$executeRaw`SELECT set_config('app.org_id', ${orgId}, true)`,\n"
+        "              query(args),\n"
+        "            ]);\n"
+        "            return result;\n"
+        "          },\n"
+        "        },\n"
+        "      },\n"
+        "    }),\n"
+        "  );\n"
+        "}\n"
+    )
+    root = write(tmp_path, {"prisma/schema.prisma": PRISMA, "src/lib/rls.ts": rls})
+    assert init(root).exit_code == 0
+    assert load_config(root / "tenantlint.toml").rls_wrappers == ("forOrg",)
