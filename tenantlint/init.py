@@ -9,7 +9,7 @@ for what no fact records, from the text of the product code (`initscan`; never t
 - the tenant root: the model those columns reference (or the one named after the concept);
 - RLS wrappers: the top-level functions that write a session setting (`set_config`, `SET LOCAL`);
 - tenant resolvers: functions named after the concept (`getCurrentOrgId`, `resolve_tenant`) or
-  used as a FastAPI dependency, unless they fall back to a default tenant;
+  used as a FastAPI dependency (of those, the ones the code calls, when it calls any);
 - scope helpers: functions whose body returns a tenant predicate (`return { orgId }`);
 - guards: `register…Guard(client)` calls; tenancy flags: environment reads named `*TENAN*`,
   `*MULTI*` that are switches.
