@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tenantlint.callgraph import Reached
-from tenantlint.facts import FunctionSummary, Predicate, QuerySite, Unverified
+from tenantlint.facts import FileFacts, FunctionSummary, Predicate, QuerySite, Unverified
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import EntityInfo, TenancyMap
 
@@ -50,7 +50,10 @@ class UnscopedQuery(Rule):
         "by the caller's tenant: the tenant field, a compound key containing it, a relation to the "
         "tenant, a configured scope helper, or a client the RLS wrapper scoped. Check-then-act, "
         "fetch-then-authorise, capability tokens and pass-through helpers are recognised and not "
-        "reported; where the filter cannot be read statically, the site is listed as unverified."
+        "reported; where the filter cannot be read statically, the site is listed as unverified. "
+        "A query its function's parameters decide is judged where the function is called: the "
+        "finding is at the entry point that passes it a request value, with the chain of calls "
+        "(docs/precision.md)."
     )
     bad = with_files(
         {
@@ -129,10 +132,19 @@ class UnscopedQuery(Rule):
                         q.loc, "scoped by the caller's user or membership, not the tenant"
                     )
                 else:
+                    reached = _reached(tmap, facts, q, handlers)
+                    if reached is None:
+                        yield self.unverified(
+                            q.loc,
+                            "not reached from a request handler: a job, command or helper whose "
+                            "callers are not visible (a sweep across tenants may be by design)",
+                        )
+                        continue
                     what = "no filter" if q.where is None else "a filter without the tenant"
                     yield self.finding(
                         q.loc,
-                        f"{q.operation} on tenant-scoped '{info.name}' with {what}: any tenant's rows match",
+                        f"{q.operation} on tenant-scoped '{info.name}' with {what}{reached}: any "
+                        "tenant's rows match",
                         scope_query(tmap, info, q.orm),
                     )
         yield from self._entry_points(tmap)
@@ -223,3 +235,20 @@ def _given_tenant(tmap: TenancyMap, fn: FunctionSummary) -> bool:
     scope what it fails to."""
     roots = {m.lower() for m in tmap.config.tenant_models}
     return any(tmap.is_tenant_field(p.name) or p.name.lower() in roots for p in fn.params)
+
+
+def _reached(tmap: TenancyMap, facts: FileFacts, q: QuerySite, handlers: set[str]) -> str | None:
+    """How a Python query outside the handlers is reached from one (" (reached from … via …)"),
+    "" when it is in a handler or its function is not summarised, None when no handler reaches
+    it. TypeScript keeps its findings: its entry points include server components and pages
+    that are not read yet, so "not reached" cannot be told there."""
+    if facts.frontend != "python" or q.function in handlers:
+        return ""
+    fn = tmap.calls.summary(facts.path, q.function)
+    if fn is None or fn.handler:
+        return ""
+    found = tmap.calls.entry_chain(fn)
+    if found is None:
+        return None
+    call, chain = found
+    return f", reached from {call.function}() via {' → '.join(f'{c}()' for c in chain)}"

@@ -57,7 +57,6 @@ class CallGraph:
         self._by_name: dict[str, list[str]] = {}  # short name → summary names
         self.paths: dict[str, str] = {}  # summary name → its file
         calls: list[tuple[str, CallSite]] = []
-        called: set[str] = set()
         for f in files:
             for fn in f.functions:
                 self._functions[fn.name] = fn
@@ -65,21 +64,35 @@ class CallGraph:
                 self._by_name.setdefault(_short(fn.name), []).append(fn.name)
                 self.paths[fn.name] = f.path
             calls += [(f.path, c) for c in f.calls]
-            called.update(f.called)
         self._resolved: dict[str, str | None] = {}
         self._callers: dict[str, list[tuple[str, CallSite]]] = {}
         for path, call in calls:
             target = self.resolve(call.callee)
             if target is not None:
                 self._callers.setdefault(target, []).append((path, call))
-        self._called = {t for c in called if (t := self.resolve(c)) is not None}
 
     def summary(self, path: str, label: str | None) -> FunctionSummary | None:
         return None if label is None else self._by_label.get((path, label))
 
     def has_callers(self, fn: FunctionSummary) -> bool:
         """Whether any analysed file calls the function."""
-        return fn.name in self._called
+        return fn.name in self._callers
+
+    def entry_chain(self, fn: FunctionSummary) -> tuple[CallSite, tuple[str, ...]] | None:
+        """An entry point's call that reaches `fn` (through at most `MAX_DEPTH` calls), and the
+        functions called from it down to `fn`; None when no request handler reaches it."""
+        todo: list[tuple[FunctionSummary, tuple[str, ...]]] = [(fn, (fn.label,))]
+        seen = {fn.name}
+        while todo:
+            current, chain = todo.pop(0)
+            for path, call in self._callers.get(current.name, [])[:MAX_CALLERS]:
+                if call.entry:
+                    return call, chain
+                caller = self.summary(path, call.function)
+                if caller is not None and caller.name not in seen and len(chain) < MAX_DEPTH:
+                    seen.add(caller.name)
+                    todo.append((caller, (caller.label, *chain)))
+        return None
 
     def resolve(self, callee: str) -> str | None:
         """The summary a callee name means, if exactly one matches."""

@@ -330,8 +330,9 @@ class Param(Fact):
 
 
 class FunctionSummary(Fact):
-    """A function's behaviour as its callers see it: the queries whose missing tenant
-    predicate its parameters decide (`sinks`), and whether it is an entry point."""
+    """A function as its callers see it: the queries whose missing tenant predicate its
+    parameters decide (`sinks`), and whether it is a request entry point. Every module-level
+    function that queries or calls a project function has one (reachability needs them)."""
 
     name: str  # as callees name it: Python `pkg.mod.Class.meth`, TypeScript `lib/docs#getDoc`
     label: str  # as `QuerySite.function` names it
@@ -352,13 +353,15 @@ class CallArg(Fact):
 
 
 class CallSite(Fact):
-    """A call that passes a request value or a parameter on to a project function."""
+    """A call of a project function (as far as the imports tell), with the arguments that
+    carry a request value or a parameter of the caller."""
 
     loc: Loc
     callee: str  # resolved through the imports as far as the file tells (`FunctionSummary.name`)
     function: str | None = None  # the calling function (`FunctionSummary.label`)
     args: tuple[CallArg, ...] = ()
     checked: bool = False  # the caller authorises the result (`if doc.teamId !== team.id`)
+    entry: bool = False  # the caller is a request entry point (handler, view, action, procedure)
 
 
 class FileFacts(Fact):
@@ -391,7 +394,6 @@ class FileFacts(Fact):
     context_providers: tuple[ContextProvider, ...] = ()
     functions: tuple[FunctionSummary, ...] = ()
     calls: tuple[CallSite, ...] = ()
-    called: tuple[str, ...] = ()  # every callee name of `calls`' kind, arguments or not
     datasource_provider: str | None = None  # Prisma datasource `provider` (sql dialect hint)
     extra: dict[str, str] = Field(default_factory=dict)
 
@@ -411,7 +413,6 @@ CONTEXT_FIELDS = frozenset(
         "context_providers",
         "functions",
         "calls",
-        "called",
         "settings",
         "guard_defined",
         "guard_targets",

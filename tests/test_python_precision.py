@@ -35,9 +35,13 @@ class CheckoutLink(Base):
 """
 
 SERVICE = """\
+from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
+from app.db import get_session
 from app.models import CheckoutLink, Product
+
+router = APIRouter()
 
 
 def links_with_products(session, organization_id):
@@ -49,6 +53,11 @@ def links_with_products(session, organization_id):
 
 def any_product_named(session):
     return session.execute(select(Product.id).where(Product.id == 5).exists())  # expect: TL301
+
+
+@router.get("/products/any")
+def any_product(session=Depends(get_session)):
+    return any_product_named(session)
 """
 
 

@@ -101,7 +101,11 @@ def test_quiet_defaults_both_ways(tmp_path: Path) -> None:
 
 
 def test_code_rules_skip_non_product_code_unless_asked(tmp_path: Path) -> None:
-    query = "def purge(session):\n    session.query(Note).filter(Note.id == 1).delete()\n"
+    query = (  # a handler: code rules judge product code where a request reaches it
+        "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+        "@router.delete('/notes/1')\n"
+        "def purge(session):\n    session.query(Note).filter(Note.id == 1).delete()\n"
+    )
     files = {
         "app/models.py": MODELS,
         "app/jobs.py": "from app.models import Note\n\n\n" + query,
@@ -111,7 +115,7 @@ def test_code_rules_skip_non_product_code_unless_asked(tmp_path: Path) -> None:
     }
     root = write_project(tmp_path / "default", {"tenantlint.toml": CONFIG, **files})
     _, data = run_check(root, "--select", "TL3")
-    assert actual_findings(data) == {("app/jobs.py", 5, "TL301")}
+    assert actual_findings(data) == {("app/jobs.py", 11, "TL301")}
     everything = write_project(
         tmp_path / "all", {"tenantlint.toml": CONFIG + "non-product-code = []\n", **files}
     )
@@ -147,7 +151,7 @@ export async function rename(ctx: Context, id: string, name: string) {
   const caller = appRouter.createCaller(ctx);
   await caller.tag.update({ id, name }); // a tRPC procedure, not Prisma
   await api.tag.delete({ id });
-  return prisma.tag.update({ where: { id }, data: { name } }); // expect: TL301
+  return prisma.tag.update({ where: { id: LEGACY_TAG }, data: { name } }); // expect: TL301
 }
 """
 

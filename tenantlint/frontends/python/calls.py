@@ -30,14 +30,12 @@ class Calls(Queries):
             if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         }
         self.call_sites: list[tuple[FuncCtx, ast.Call, CallSite]] = []
-        self.called: set[str] = set()
 
     def record_call(self, node: ast.Call) -> None:
         f = self.func
         callee = self._callee(node.func, f) if f is not None else None
         if f is None or callee is None:
             return
-        self.called.add(callee)
         args: list[CallArg] = []
         for i, a in enumerate(node.args):
             if isinstance(a, ast.Starred):
@@ -46,9 +44,10 @@ class Calls(Queries):
         for k in node.keywords:
             if k.arg is not None:
                 args += self._arg(f, k.value, -1, k.arg)
-        if args:
-            site = CallSite(loc=self.loc(node), callee=callee, function=f.name, args=tuple(args))
-            self.call_sites.append((f, node, site))
+        site = CallSite(
+            loc=self.loc(node), callee=callee, function=f.name, args=tuple(args), entry=_entry(f)
+        )
+        self.call_sites.append((f, node, site))
 
     def _callee(self, func: ast.expr, f: FuncCtx) -> str | None:
         name = dotted(func)
@@ -86,21 +85,21 @@ class Calls(Queries):
         return out
 
     def finish_calls(self) -> tuple[list[FunctionSummary], list[CallSite]]:
-        """The summaries of the functions that hold parameter-driven queries or forward their
-        parameters, and the call sites with `checked` set where the caller authorises the result."""
-        forwarding = {id(f) for f, _, site in self.call_sites if any(a.param for a in site.args)}
+        """The summaries of the module-level functions and methods that query or call, and the
+        call sites with `checked` set where the caller authorises the result."""
+        calling = {id(f) for f, _, _ in self.call_sites}
         summaries = []
         for f in self.done_funcs:
             sinks = tuple(q for q in f.sites if q.params) if f.handler is None else ()
             nested = f.top != (f.cls.name if f.cls else f.name)
-            if nested or not (sinks or id(f) in forwarding):
+            if nested or not (f.sites or id(f) in calling):
                 continue
             summaries.append(
                 FunctionSummary(
                     name=f"{module_name(self.path)}.{f.name}",
                     label=f.name,
                     params=_params(f.node, f.cls is not None),
-                    handler=f.handler is not None,
+                    handler=_entry(f),
                     sinks=sinks,
                     loc=self.src.header_loc(f.node),
                 )
@@ -127,3 +126,8 @@ def _params(node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> tuple
         positional = positional[1:]
     out = [Param(name=p.arg, index=i) for i, p in enumerate(positional)]
     return tuple(out + [Param(name=p.arg, index=-2) for p in a.kwonlyargs])
+
+
+def _entry(f: FuncCtx) -> bool:
+    """A request entry point: a handler, or a method of a view class (`get_queryset`)."""
+    return f.handler is not None or (f.cls is not None and f.cls.view)

@@ -48,6 +48,5 @@ def extract(
         context_providers=tuple(code.context_providers()),
         functions=tuple(functions),
         calls=tuple(calls),
-        called=tuple(sorted(code.called)),
         extra=migrations.extra,
     )

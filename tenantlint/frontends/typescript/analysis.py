@@ -114,7 +114,7 @@ class Analysis(TenancyFacts):
         queries = [self._query_site(p, guards) for p in self.prisma]
         raw_sites = [self._raw_site(r) for r in self.raw]
         handlers = self._handlers()
-        functions, calls, called = self._calls(queries, handlers)
+        functions, calls = self._calls(queries, handlers)
         return FileFacts(
             path=self.src.path,
             frontend="typescript",
@@ -137,7 +137,6 @@ class Analysis(TenancyFacts):
             extra=self._middleware(),
             functions=tuple(functions),
             calls=tuple(calls),
-            called=tuple(called),
         )
 
     # --- where a site runs ------------------------------------------------------------------
@@ -216,7 +215,7 @@ class Analysis(TenancyFacts):
 
     def _calls(
         self, queries: list[QuerySite], handlers: list[Handler]
-    ) -> tuple[list[FunctionSummary], list[CallSite], list[str]]:
+    ) -> tuple[list[FunctionSummary], list[CallSite]]:
         from tenantlint.frontends.typescript.routes import module_functions
 
         facts = CallFacts(

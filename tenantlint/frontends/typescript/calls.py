@@ -124,31 +124,29 @@ class CallFacts:
 
     def collect(
         self, plain_calls: list[Node], queries: list[QuerySite], handlers: set[str]
-    ) -> tuple[list[FunctionSummary], list[CallSite], list[str]]:
+    ) -> tuple[list[FunctionSummary], list[CallSite]]:
         calls: list[CallSite] = []
-        called: set[str] = set()
         forwarding: set[str] = set()
-        for ident in plain_calls:
+        for ident in sorted(plain_calls, key=lambda n: n.start_byte):
             call = ident.parent
             callee = self._callee(text(ident))
             found = _caller(call) if call is not None else None
             if call is None or callee is None or found is None:
                 continue
-            called.add(callee)
             label, fn, inputs = found
             args = self._args(call, fn, inputs)
-            if args:
-                calls.append(
-                    CallSite(
-                        loc=self.src.loc(call),
-                        callee=callee,
-                        function=label,
-                        args=tuple(args),
-                        checked=self._checked(call, fn),
-                    )
+            calls.append(
+                CallSite(
+                    loc=self.src.loc(call),
+                    callee=callee,
+                    function=label,
+                    args=tuple(args),
+                    checked=bool(args) and self._checked(call, fn),
+                    entry=bool(inputs) or label in handlers,
                 )
-                if any(a.param for a in args):
-                    forwarding.add(label)
+            )
+            if any(a.param for a in args):
+                forwarding.add(label)
         sinks: dict[str, list[QuerySite]] = {}
         for q in queries:
             if q.params and q.function is not None and q.function not in handlers:
@@ -169,7 +167,7 @@ class CallFacts:
                     loc=self.src.loc(target),
                 )
             )
-        return summaries, calls, sorted(called)
+        return summaries, calls
 
     def _imports(self) -> dict[str, str]:
         """Local name → `<module>#<imported name>` of every import."""
