@@ -129,5 +129,8 @@ def _params(node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> tuple
 
 
 def _entry(f: FuncCtx) -> bool:
-    """A request entry point: a handler, or a method of a view class (`get_queryset`)."""
-    return f.handler is not None or (f.cls is not None and f.cls.view)
+    """A request entry point: a handler, or a method of a view or serializer class (the
+    framework calls `get_queryset`, `validate_project`, `create` on the request's data)."""
+    if f.handler is not None:
+        return True
+    return f.cls is not None and (f.cls.view or any(b.endswith("Serializer") for b in f.cls.bases))

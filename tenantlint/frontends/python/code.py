@@ -72,6 +72,11 @@ class CodeVisitor(Calls):
                 isinstance(t, ast.Name) and t.id == "permission_classes" for t in s.targets
             ):
                 cls.permission_refs |= {r for e in elements(s.value) if (r := self.ref(e))}
+            elif isinstance(s, ast.FunctionDef) and s.name == "get_permissions":
+                # `return [IsAuthenticated(), ProjectPermission()]`, per action or not
+                cls.permission_refs |= {
+                    r for n in walk(s) if isinstance(n, ast.Call) and (r := self.ref(n.func))
+                }
         self.classes.append(cls)
         self.rescope()
         self.scope_names.add(node.name)
