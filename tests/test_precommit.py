@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tenantlint import __version__
+
 REPO = Path(__file__).resolve().parent.parent
 
 CLEAN = """model Tenant {
@@ -178,9 +180,9 @@ def test_config_and_schema_changes_check_the_whole_project(
     (app / "prisma/schema.prisma").write_text(PLAN_SCHEMA)
     (app / "tenantlint.toml").write_text('global-models = ["Plan"]\n')
     (app / "app/api/invoices/route.ts").write_text(INVOICES_ROUTE)  # no Invoice model yet
-    rev = git(hooks, "rev-parse", "HEAD")
+    git(hooks, "tag", "-f", f"v{__version__}")  # what the release step makes; the docs' `rev:`
     (app / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {hooks.as_posix()}\n  rev: {rev}\n  hooks:\n  - id: tenantlint\n"
+        f"repos:\n- repo: {hooks.as_posix()}\n  rev: v{__version__}\n  hooks:\n  - id: tenantlint\n"
     )
     git(app, "init", "-q")
     assert precommit(app, env, "install").returncode == 0

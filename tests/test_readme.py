@@ -33,3 +33,16 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert "pip install -e '.[dev]' && python -m pytest" in blocks[1]
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert "pip install -q -e '.[dev]'" in ci and "python -m pytest\n" in ci
+
+
+def test_every_option_of_every_command_is_documented() -> None:
+    from tenantlint.cli import main
+
+    missing = [
+        f"{name} {opt}"
+        for name, command in main.commands.items()
+        for param in command.params
+        for opt in (*param.opts, *param.secondary_opts)
+        if opt.startswith("--") and opt not in README
+    ]
+    assert missing == []
