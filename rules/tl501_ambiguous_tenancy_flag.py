@@ -16,6 +16,10 @@ _FLAGS = "export const multiTenancy = {READ};{MARK}\n"
 _SETTINGS = 'import os\n\nMULTI_TENANCY = {read} == "true"{mark}\n'
 
 
+# the front ends' words for a problem, where they are not the user's
+_PLAIN = {"destructuring default": "a default where it is destructured from process.env"}
+
+
 class AmbiguousTenancyFlag(Rule):
     code = "TL501"
     name = "ambiguous-tenancy-flag"
@@ -75,7 +79,7 @@ class AmbiguousTenancyFlag(Rule):
                     )
                     yield self.finding(
                         flag.loc,
-                        f"tenancy flag {flag.flag} {flag.problem}",
+                        f"tenancy flag {flag.flag} fails open: {_PLAIN.get(flag.problem, flag.problem)}",
                         f"require the variable and compare it exactly, `{strict}`, failing at "
                         "start-up when it is unset",
                     )
