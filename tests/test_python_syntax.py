@@ -184,3 +184,16 @@ def test_typescript_error_thousands_of_levels_deep_is_one_tl001() -> None:
     text = 'import { prisma } from "./db";\nconst o = {\n  a: 1,\n' + "x + " * 15_000 + "\n};\n"
     facts = TypeScriptFrontEnd().parse("lib/deep.ts", text, CFG)
     assert len(facts.parse_errors) == 1
+
+
+def test_a_template_named_py_is_unverified_not_tl001() -> None:
+    """A code generator's Jinja template (`{% if … %}`) is no Python source; a broken file
+    without template markers is still TL001."""
+    template = (
+        "import enum\n\n{% if enums %}\nclass Kind(enum.Enum):\n    {{ body }}\n{% endif %}\n"
+    )
+    facts = PythonFrontEnd().parse("generator/template/kinds.py", template, CFG)
+    assert facts.parse_errors == ()
+    assert [(u.kind, u.loc.line) for u in facts.unverified] == [("skipped", 3)]
+    broken = PythonFrontEnd().parse("app/broken.py", "def f(:\n    return {1: 2}\n", CFG)
+    assert len(broken.parse_errors) == 1 and broken.unverified == ()

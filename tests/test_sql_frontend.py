@@ -445,3 +445,19 @@ def test_comments_inside_do_blocks_are_read() -> None:
     facts = parse(text)
     assert [(c.line, c.column, c.standalone) for c in facts.comments] == [(3, 3, True)]
     assert [(o.kind, o.loc.line) for o in facts.sql_ops] == [("create_policy", 4)]
+
+
+def test_psycopg_placeholders_are_bound_parameters_not_syntax_errors() -> None:
+    """`%(name)s` and `%s` are the client's placeholders: PostgreSQL sees `$1`; positions kept."""
+    text = "select id from notes\nwhere tenant_id = %(tenant)s and id = %s;\nselect from;\n"
+    facts = parse(text, path="app/sql/notes.sql")
+    assert [e.loc.line for e in facts.parse_errors] == [3]
+
+
+def test_clickhouse_sql_is_not_judged_as_postgresql() -> None:
+    """A ClickHouse table (`ENGINE = ReplacingMergeTree`), in a .sql file or a Django
+    `RunSQL`, is unverified or ignored, never TL001."""
+    ddl = "CREATE TABLE events (id String)\nENGINE = ReplacingMergeTree(id)\nORDER BY id;\n"
+    facts = parse(ddl, path="clickhouse/migrations/0001.sql")
+    assert facts.parse_errors == () and [u.kind for u in facts.unverified] == ["sql-dialect"]
+    assert sql_to_ops(ddl, "clickhouse/migrations/0001.py", 5, 1, CFG) == ((), ())

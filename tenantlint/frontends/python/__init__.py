@@ -9,6 +9,7 @@ stdlib tokenizer, and only when the text holds a `tenantlint:` directive.
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 
 from tenantlint.config import Config
@@ -86,7 +87,7 @@ class PythonFrontEnd:
             parsed = parse(text)
         except PythonSyntaxError as err:
             notes = comments(text) if "tenantlint:" in text else ()
-            return _rejected(path, notes, err)
+            return _rejected(path, text, notes, err)
         except (RecursionError, MemoryError) as err:
             error = ParseError(
                 loc=Loc(path=path, line=1),
@@ -101,10 +102,26 @@ class PythonFrontEnd:
         return extract(path, parsed.text, parsed.module, config, notes)
 
 
-def _rejected(path: str, notes: tuple[Comment, ...], err: PythonSyntaxError) -> FileFacts:
+# Jinja/Django template tags at the start of a line, or `{{ name }}` substitutions
+_TEMPLATE = re.compile(r"^[ \t]*\{%-?\s*\w+|\{\{\s*[\w.]+(?:\s*\|\s*\w+)*\s*\}\}", re.MULTILINE)
+
+
+def _rejected(
+    path: str, text: str, notes: tuple[Comment, ...], err: PythonSyntaxError
+) -> FileFacts:
     """TL001 for what no Python accepts, at Python's position and in its words; valid newer
-    Python this interpreter cannot read is unverified, not an error in the user's code."""
+    Python this interpreter cannot read, and a template named `.py` (a code generator's Jinja
+    file), are unverified, not an error in the user's code."""
     loc = Loc(path=path, line=err.line, column=err.column)
+    template = _TEMPLATE.search(text)
+    if template is not None:
+        line = text.count("\n", 0, template.start()) + 1
+        note = Unverified(
+            loc=Loc(path=path, line=line),
+            kind="skipped",
+            reason="a template (`{%` / `{{` markers), not Python source: not analysed",
+        )
+        return FileFacts(path=path, frontend="python", comments=notes, unverified=(note,))
     if err.newer:
         note = Unverified(
             loc=loc,

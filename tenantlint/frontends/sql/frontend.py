@@ -57,7 +57,7 @@ class SqlFrontEnd:
     name = "sql"
 
     def parse(self, path: str, text: str, config: Config) -> FileFacts:
-        splitter = Splitter(text)
+        splitter = Splitter(_bind_placeholders(text))
         head = splitter.peek(20)
         dialect = foreign_dialect(head)
         if dialect is not None:  # PRECISION #10: not PostgreSQL, so unverified, not an error
@@ -87,7 +87,15 @@ _DIALECT_MARKS = (
     ("MySQL", re.compile(r"`[^`\n]+`|\bENGINE\s*=\s*InnoDB\b", re.IGNORECASE)),
     ("SQLite", re.compile(r"\bAUTOINCREMENT\b|^\s*PRAGMA\b", re.IGNORECASE)),
     ("SQL Server", re.compile(r"\[dbo\]|\bNVARCHAR\b|\bIDENTITY\s*\(\s*1\s*,", re.IGNORECASE)),
+    (
+        "ClickHouse",
+        re.compile(
+            r"\bENGINE\s*=\s*(?:\w*MergeTree|Memory|Log|TinyLog|Distributed|Kafka)\b", re.IGNORECASE
+        ),
+    ),
 )
+# client-side placeholders of psycopg (`%(name)s`, `%s`): PostgreSQL reads them as `$1`
+_PLACEHOLDER = re.compile(r"%\(\w+\)s|(?<![\w%'])%s(?![\w'])")
 
 
 def foreign_dialect(chunks: list[Chunk]) -> str | None:
@@ -110,11 +118,21 @@ def sql_to_ops(
     sql: str, path: str, line: int, column: int, config: Config
 ) -> tuple[tuple[SqlOp, ...], tuple[ParseError, ...]]:
     """The DDL operations of SQL embedded in code (Alembic `op.execute`, Django `RunSQL`);
-    positions are shifted so that (1, 1) of `sql` is (`line`, `column`) of the file."""
-    splitter = Splitter(sql)
+    positions are shifted so that (1, 1) of `sql` is (`line`, `column`) of the file. SQL of
+    another dialect (a ClickHouse `RunSQL`) is not PostgreSQL's to judge: no operations."""
+    splitter = Splitter(_bind_placeholders(sql))
+    if foreign_dialect(splitter.peek(20)) is not None:
+        return (), ()
     reader = _Reader(path, splitter.lines, config, ddl=True, origin=(line, column))
     reader.read(splitter)
     return tuple(reader.ops), tuple(reader.errors)
+
+
+def _bind_placeholders(text: str) -> str:
+    """psycopg's placeholders as PostgreSQL's, padded to keep every position."""
+    if "%" not in text:
+        return text
+    return _PLACEHOLDER.sub(lambda m: "$1".ljust(len(m[0])), text)
 
 
 # --- which files are migrations, in which order ----------------------------------------------
