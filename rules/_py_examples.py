@@ -58,6 +58,8 @@ def get_current_tenant(request: Request, db: Session = Depends(get_db)) -> Tenan
     return tenant
 """
 
+DEPS = "tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)"  # an endpoint's parameters
+
 # The head of an endpoint module (`endpoint`).
 SQLALCHEMY_API = """\
 from fastapi import APIRouter, Depends, Request

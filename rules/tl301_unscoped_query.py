@@ -12,11 +12,13 @@ from tenantlint.tenancy import EntityInfo, TenancyMap
 from ._code_evidence import capability_lookup, pins_tenant, user_scoped
 from ._examples import with_files
 from ._fixes import scope_query
-from ._py_examples import django, endpoint, sqlalchemy, view
+from ._py_examples import DEPS, django, endpoint, sqlalchemy, view
 
 _SA_ROUTE = (
     '@router.get("/projects/{{project_id}}")\n'
-    "def get_project(project_id: int, tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)):\n"
+    "def get_project(\n"
+    f"    project_id: int, {DEPS}\n"
+    "):\n"
     "    return db.query(Project).filter(Project.id == project_id{where}).one(){mark}\n"
 )
 _DJ_VIEW = (

@@ -11,7 +11,7 @@ from tenantlint.tenancy import TenancyMap
 from ._code_evidence import pins_tenant
 from ._examples import with_files
 from ._fixes import set_tenant
-from ._py_examples import django, endpoint, sqlalchemy, view
+from ._py_examples import DEPS, django, endpoint, sqlalchemy, view
 
 _ROUTE = (
     'import { prisma } from "@/lib/prisma";\n'
@@ -27,7 +27,9 @@ _ROUTE = (
 
 _SA_ROUTE = (
     '@router.post("/projects")\n'
-    "def create_project(slug: str, tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)):\n"
+    "def create_project(\n"
+    f"    slug: str, {DEPS}\n"
+    "):\n"
     "    project = Project(slug=slug{tenant}){mark}\n"
     "    db.add(project)\n"
     "    db.commit()\n"

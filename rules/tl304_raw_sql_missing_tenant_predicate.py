@@ -11,7 +11,7 @@ from tenantlint.tenancy import EntityInfo, TenancyMap
 from ._code_evidence import is_ddl, scoped_tables, sql_statements
 from ._examples import with_files
 from ._fixes import ident
-from ._py_examples import django, endpoint, sqlalchemy, view
+from ._py_examples import DEPS, django, endpoint, sqlalchemy, view
 
 _REPORT = (
     'import { prisma } from "@/lib/prisma";\n\n'
@@ -23,16 +23,22 @@ _REPORT = (
 
 _SA_ROUTE = (
     '@router.get("/projects/by-slug")\n'
-    "def project_by_slug(slug: str, tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)):\n"
+    "def project_by_slug(\n"
+    f"    slug: str, {DEPS}\n"
+    "):\n"
     "    return db.execute({mark}\n"
-    '        text("SELECT id FROM projects WHERE slug = :slug{pred}"), {{"slug": slug{arg}}}\n'
+    '        text("SELECT id FROM projects WHERE slug = :slug{pred}"),\n'
+    '        {{"slug": slug{arg}}},\n'
     "    ).all()\n"
 )
 _DJ_VIEW = (
     "def project_by_slug(request, slug):\n"
     "    tenant = get_current_tenant(request)\n"
     "    with connection.cursor() as cursor:\n"
-    '        cursor.execute("SELECT id FROM projects_project WHERE slug = %s{pred}", [slug{arg}]){mark}\n'
+    "        cursor.execute({mark}\n"
+    '            "SELECT id FROM projects_project WHERE slug = %s{pred}",\n'
+    "            [slug{arg}],\n"
+    "        )\n"
     '        return JsonResponse({{"ids": [r[0] for r in cursor.fetchall()]}})\n'
 )
 

@@ -9,7 +9,7 @@ from tenantlint.tenancy import TenancyMap
 
 from ._code_evidence import is_ddl
 from ._examples import with_files
-from ._py_examples import django, endpoint, sqlalchemy, view
+from ._py_examples import DEPS, django, endpoint, sqlalchemy, view
 
 _SEARCH = (
     'import { prisma } from "@/lib/prisma";\n\n'
@@ -21,24 +21,26 @@ _SEARCH = (
 
 _SA_ROUTE = (
     '@router.get("/projects/by-slug")\n'
-    "def project_by_slug(slug: str, tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)):\n"
-    "    return db.execute({sql}).all(){mark}\n"
+    "def project_by_slug(\n"
+    f"    slug: str, {DEPS}\n"
+    "):\n"
+    "    return db.execute({mark}\n"
+    "        {sql},\n"
+    "    ).all()\n"
 )
-_SA_BAD = (
-    'text(f"SELECT id FROM projects WHERE tenant_id = :t AND slug = \'{slug}\'"), {"t": tenant.id}'
-)
-_SA_GOOD = 'text("SELECT id FROM projects WHERE tenant_id = :t AND slug = :slug"), {"t": tenant.id, "slug": slug}'
+_SA_BAD = 'text(f"SELECT id FROM projects WHERE tenant_id = :t AND slug = \'{slug}\'"),\n        {"t": tenant.id}'
+_SA_GOOD = 'text("SELECT id FROM projects WHERE tenant_id = :t AND slug = :slug"),\n        {"t": tenant.id, "slug": slug}'
 _DJ_VIEW = (
     "def project_by_slug(request, slug):\n"
     "    tenant = get_current_tenant(request)\n"
     "    with connection.cursor() as cursor:\n"
-    "        cursor.execute({sql}){mark}\n"
+    "        cursor.execute({mark}\n"
+    "            {sql},\n"
+    "        )\n"
     '        return JsonResponse({{"ids": [r[0] for r in cursor.fetchall()]}})\n'
 )
-_DJ_BAD = (
-    "f\"SELECT id FROM projects_project WHERE tenant_id = %s AND slug = '{slug}'\", [tenant.id]"
-)
-_DJ_GOOD = '"SELECT id FROM projects_project WHERE tenant_id = %s AND slug = %s", [tenant.id, slug]'
+_DJ_BAD = "f\"SELECT id FROM projects_project WHERE tenant_id = %s AND slug = '{slug}'\",\n            [tenant.id]"
+_DJ_GOOD = '"SELECT id FROM projects_project WHERE tenant_id = %s AND slug = %s",\n            [tenant.id, slug]'
 
 
 class RawSqlInjection(Rule):

@@ -9,7 +9,7 @@ from tenantlint.tenancy import TenancyMap
 
 from ._examples import with_files
 from ._fixes import resolver
-from ._py_examples import django, endpoint, sqlalchemy, view
+from ._py_examples import DEPS, django, endpoint, sqlalchemy, view
 
 _ROUTE = (
     'import { prisma } from "@/lib/prisma";\n'
@@ -26,14 +26,16 @@ _ROUTE = (
 
 _SA_ROUTE = (
     '@router.get("/tenants/{{tenant_id}}/projects")\n'
-    "def list_projects(tenant_id: int, tenant: Tenant = Depends(get_current_tenant), db: Session = Depends(get_db)):\n"
+    "def list_projects(\n"
+    f"    tenant_id: int, {DEPS}\n"
+    "):\n"
     "    return db.query(Project).filter(Project.tenant_id == {tenant}).all(){mark}\n"
 )
 _DJ_VIEW = (
     "def project_list(request):\n"
     "    tenant = get_current_tenant(request)\n"
-    '    slugs = Project.objects.filter(tenant_id={tenant}).values_list("slug", flat=True){mark}\n'
-    '    return JsonResponse({{"slugs": list(slugs)}})\n'
+    "    projects = Project.objects.filter(tenant_id={tenant}){mark}\n"
+    '    return JsonResponse({{"slugs": [p.slug for p in projects]}})\n'
 )
 
 
