@@ -446,7 +446,8 @@ def explain(rule: str, lang: str | None) -> None:
         raise UserError(f"unknown rule code or name '{rule}' (see `tenantlint rules`)")
     project = load_project([Path.cwd()])
     cfg = project.config
-    if lang is None:
+    in_a_project = project.config_path is not None or (project.root / ".git").exists()
+    if lang is None and in_a_project:  # never walk a home directory to pick an example
         files = project_files(project.root, cfg.include, cfg.exclude, use_cache=False)
         lang = ruledocs.project_stack(project.root, files)
     click.echo(ruledocs.explanation(found, lang, cfg), nl=False)

@@ -85,3 +85,11 @@ def test_rules_json_carries_the_full_docs() -> None:
         assert first == {"bad": rule.bad, "good": rule.good}
         assert rec["markdown"].startswith(f"## {rule.code} {rule.name}")
         assert rec["help_uri"].endswith(f"#{rule.code.lower()}-{rule.name}")
+
+
+def test_outside_a_project_the_main_example_is_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "models.py").write_text("from django.db import models\n")
+    monkeypatch.chdir(tmp_path)  # no config, no .git: not a project, nothing is walked
+    assert "### Example (prisma); also sqlalchemy, django" in explain("TL301")
