@@ -20,8 +20,7 @@ from tenantlint.rule import Files, Rule
 STACKS = ("prisma", "sqlalchemy", "django", "sql")  # what an example project is written with
 _MARKER = re.compile(r"\s*expect:\s*(TL\d{3}(?:\s*,\s*TL\d{3})*)")
 _EMPTY_COMMENT = re.compile(r"\s*(?://|#|--)\s*$")
-_FENCE = {"ts": "ts", "tsx": "tsx", "js": "js", "py": "python", "sql": "sql", "toml": "toml"}
-_FENCE |= {"prisma": "prisma"}
+_FENCE = {"py": "python", **{x: x for x in ("ts", "tsx", "js", "sql", "toml", "prisma")}}
 _PY_ORM = re.compile(r"^\s*(?:from|import)\s+(django|sqlalchemy|sqlmodel)\b", re.MULTILINE)
 _PY_FILES_READ = 200  # enough to tell Django from SQLAlchemy, cheap on a big project
 
