@@ -9,6 +9,7 @@ from tenantlint.facts import Handler, Unverified
 from tenantlint.rule import Finding, Rule
 from tenantlint.tenancy import TenancyMap
 
+from ._code_evidence import capability_lookup
 from ._examples import with_files
 from ._fixes import resolver
 from ._py_examples import django, endpoint, sqlalchemy, view
@@ -118,9 +119,14 @@ class RouteWithoutTenantContext(Rule):
             if "middleware_context" in f.extra
         ]
         for facts in tmap.iter_files():
+            capability = {
+                q.function
+                for q in facts.queries
+                if (info := tmap.entity(q.model)) and capability_lookup(tmap, info, q.where)
+            }
             for h in facts.handlers:
-                if h.tenant_context is not None:
-                    continue
+                if h.tenant_context is not None or h.name in capability:
+                    continue  # a capability (a share anchor, a token): the tenant is its row's
                 if any(tmap.provides_context(r) for r in h.context_refs):
                     continue  # a decorator, permission class or dependency resolves it
                 scoped = sorted(

@@ -259,6 +259,14 @@ class CodeVisitor(Calls):
                 f.calls.add(name)
             if _PERMISSION.search(name):
                 f.guard_names.update(dotted(v) or "" for v in values)
+                # `user_has_issue_permission(request.user.id, project_id=…)`: the user's right
+                # to the tenant's row is checked
+                f.membership |= any(
+                    (d := dotted(n)) is not None
+                    and d.startswith(("request.user", "self.request.user"))
+                    for v in values
+                    for n in walk(v)
+                )
         if name in self.config.guards:
             self.guard_defined = True
             self.guard_args.update(d for v in values if (d := dotted(v)) is not None)
