@@ -401,7 +401,13 @@ class Queries(RawSql):
         values = [a.value for m, c in steps if m in _FILTER_STEPS for a in arguments(c)]
         if not steps and where is not None:  # `get_object_or_404(M, pk=pk)`
             values = [a.value for a in arguments(call)[1:]]
-        if f is not None and where is not None and not where.unknown and f.handler is None:
+        if (
+            f is not None
+            and where is not None
+            and not where.unknown
+            and f.handler is None
+            and not f.request_input
+        ):
             pass_through = self.from_params(f, values)
         site = QuerySite(
             loc=self.loc(call),

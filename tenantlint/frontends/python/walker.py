@@ -75,6 +75,16 @@ class FuncCtx:
     capability: bool = False  # compares a row's token with the request's (PRECISION 3)
     guard_names: set[str] = field(default_factory=set)  # `x` in `if x.tenant_id != …` / perm(x)
 
+    @property
+    def request_input(self) -> bool:
+        """A serializer's `validate_<field>(value)` / `validate(attrs)`: its parameters are the
+        request's data, not a caller's checked values."""
+        return (
+            self.cls is not None
+            and any(b.endswith("Serializer") for b in self.cls.bases)
+            and self.node.name.startswith("validate")
+        )
+
 
 class Walker(ModuleReader, Visitor):
     """The state of one module's walk; the layers above add the concerns."""
