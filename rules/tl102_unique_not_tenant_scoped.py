@@ -13,6 +13,14 @@ from ._py_examples import DJANGO_MODELS, SQLALCHEMY_MODELS
 
 # A single unique column holding an unguessable secret is a capability token: global by design.
 CAPABILITY = re.compile(r"(token|hash|secret|digest)$|^(hashed|secret)", re.IGNORECASE)
+# an identifier another system issued (`stripe_invoice_id`, `stripeCustomerId`, `slack_app_id`,
+# `ldap_dn`, an OIDC issuer and audience): unique in the world, whichever tenant holds it
+EXTERNAL = re.compile(
+    r"^(?:stripe|paddle|braintree|paypal|processor|provider|external|slack|github|gitlab|google"
+    r"|apple|microsoft|azure|oauth|oidc|saml|sso|ldap|twilio|dispute|legacy)[_A-Z]?\w*"
+    r"(?:id|Id|ID|_dn|Dn|key|Key)$|^(?:issuer|audience)$",
+    re.IGNORECASE,
+)
 
 
 class UniqueNotTenantScoped(Rule):
@@ -94,6 +102,8 @@ class UniqueNotTenantScoped(Rule):
                 single = len(index.fields) == 1 and not index.expression
                 if single and _globally_unique(info, index.fields[0]):
                     continue
+                if not index.expression and all(EXTERNAL.match(f) for f in index.fields):
+                    continue
                 cols = ", ".join([*index.fields, *(["an expression"] if index.expression else [])])
                 yield self.finding(
                     index.loc,
@@ -115,6 +125,8 @@ def _tenant_parent(tmap: TenancyMap, info: EntityInfo, name: str) -> bool:
 
 def _globally_unique(info: EntityInfo, name: str) -> bool:
     """Values unique across all tenants by construction, so a global unique leaks nothing."""
+    if CAPABILITY.search(name) or EXTERNAL.match(name):
+        return True
     f = info.field(name)
     if f is None:
         return False

@@ -167,3 +167,53 @@ def test_trpc_callers_are_not_prisma_clients(tmp_path: Path) -> None:
     )
     _, data = run_check(root, "--select", "TL301")
     assert actual_findings(data) == expected_markers(root)
+
+
+GLOBAL_UNIQUES = """\
+model Tenant {
+  id String @id
+}
+
+model Billing {
+  id               String @id @default(uuid())
+  tenantId         String
+  stripeCustomerId String @unique
+  name             String @unique // expect: TL102
+
+  @@index([tenantId])
+}
+
+model User {
+  id       String @id
+  tenantId String
+  email    String @unique // expect: TL102
+
+  @@index([tenantId])
+}
+
+model TrustRelationship {
+  id       String @id
+  tenantId String
+  issuer   String
+  audience String
+  label    String
+
+  @@unique([issuer, audience])
+  @@unique([issuer, label]) // expect: TL102
+  @@index([tenantId])
+}
+"""
+
+
+def test_uniques_global_by_origin_are_not_tl102(tmp_path: Path) -> None:
+    """Ids another system issued (a Stripe customer, an OIDC issuer and audience) are unique
+    in the world; a name or an email is the tenant's."""
+    root = write_project(
+        tmp_path,
+        {
+            "tenantlint.toml": 'tenant-fields = ["tenantId"]\ntenant-models = ["Tenant"]\n',
+            "prisma/schema.prisma": GLOBAL_UNIQUES,
+        },
+    )
+    _, data = run_check(root, "--select", "TL102")
+    assert actual_findings(data) == expected_markers(root)
