@@ -95,6 +95,8 @@ class Entity(Fact):
     source: EntitySource
     kind: Literal["model", "view", "table"] = "model"
     abstract: bool = False  # abstract base / mixin: contributes fields, never reported itself
+    # the ORM neither queries nor migrates it (Prisma `@@ignore`: a library's own table)
+    unmanaged: bool = False
     bases: tuple[str, ...] = ()  # base class names, for inheritance across modules (Python)
     fields: tuple[FieldFact, ...] = ()
     indexes: tuple[IndexFact, ...] = ()

@@ -195,8 +195,8 @@ class TenancyMap:
         names = {decl.name, decl.table}
         if names & set(self.config.tenant_models):
             return "root"
-        if names & set(self.config.global_models):
-            return "global"
+        if names & set(self.config.global_models) or decl.unmanaged:
+            return "global"  # declared shared, or a table the ORM does not manage
         return "scoped" if tenant is not None else "unscoped"
 
     def _classify_children(self) -> None:

@@ -128,3 +128,10 @@ def test_multiline_attribute_arguments() -> None:
 def test_never_raises_on_arbitrary_text(text: str) -> None:
     facts = parse(text)
     assert all(e.loc.line >= 1 for e in facts.parse_errors)
+
+
+def test_an_ignored_model_is_not_the_apps_table() -> None:
+    """`@@ignore`: Prisma Client neither queries nor migrates it (a library's own table)."""
+    schema = "model jackson_store {\n  key   String @id\n  value String\n\n  @@ignore\n}\n"
+    facts = PrismaFrontEnd().parse("prisma/schema.prisma", schema, Config())
+    assert [(e.name, e.unmanaged) for e in facts.entities] == [("jackson_store", True)]

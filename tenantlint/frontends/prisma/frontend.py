@@ -154,6 +154,7 @@ def _entity(path: str, lines: list[str], block: Block) -> Entity:
         schema_name=_str_arg(block_attrs.get("schema")),
         source="prisma",
         kind="view" if block.kind == "view" else "model",
+        unmanaged="ignore" in block_attrs,
         fields=tuple(fields),
         indexes=tuple(indexes),
         loc=_loc(path, lines, block.start, block.name_tok),
