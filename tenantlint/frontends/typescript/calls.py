@@ -40,6 +40,7 @@ _PROCEDURES = frozenset({"query", "mutation", "subscription", "action"})
 _CHECK_CALL = re.compile(
     r"(?i)\b\w*(?:check|authori[sz]|assert|verify|ensure|permission|access|IdFrom)\w*\s*\("
 )
+_COMPARE = re.compile(r"[!=]==?")
 _MEMBER = re.compile(r"([A-Za-z_$][\w$]*)\s*\??\.\s*([A-Za-z_$][\w$]*)")
 _EXTENSION = re.compile(r"\.(?:[cm]?[jt]sx?|d\.ts)$")
 _PAST = ("await_expression", "parenthesized_expression", "as_expression", "non_null_expression")
@@ -127,6 +128,7 @@ class CallFacts:
     ) -> tuple[list[FunctionSummary], list[CallSite]]:
         calls: list[CallSite] = []
         forwarding: set[str] = set()
+        authorised: dict[int, set[str]] = {}  # function → values a checked call was given
         for ident in sorted(plain_calls, key=lambda n: n.start_byte):
             call = ident.parent
             callee = self._callee(text(ident))
@@ -134,14 +136,18 @@ class CallFacts:
             if call is None or callee is None or found is None:
                 continue
             label, fn, inputs = found
-            args = self._args(call, fn, inputs)
+            done = authorised.setdefault(fn.id, set())
+            args = self._args(call, fn, inputs, done)
+            checked = bool(args) and self._checked(call, fn)
+            if checked:  # fetch, then authorise: the values it was given are checked after it
+                done.update(text(a) for a in call_args(call))
             calls.append(
                 CallSite(
                     loc=self.src.loc(call),
                     callee=callee,
                     function=label,
                     args=tuple(args),
-                    checked=bool(args) and self._checked(call, fn),
+                    checked=checked,
                     entry=bool(inputs) or label in handlers,
                 )
             )
@@ -154,7 +160,7 @@ class CallFacts:
         summaries = []
         for label in sorted(set(sinks) | forwarding):
             bound = self.module_functions.get(label)
-            target = unwrap(bound) if bound is not None else None
+            target = _wrapped(unwrap(bound)) if bound is not None else None
             if target is None or target.type not in _FUNCTIONS:
                 continue
             summaries.append(
@@ -197,7 +203,7 @@ class CallFacts:
             return self.imports[name]
         return f"{self.module}#{name}" if name in self.module_functions else None
 
-    def _args(self, call: Node, fn: Node, inputs: set[str]) -> list[CallArg]:
+    def _args(self, call: Node, fn: Node, inputs: set[str], done: set[str]) -> list[CallArg]:
         params = parameter_names(fn) - inputs
         checks = self._checks(fn)
         before = self.src.data[fn.start_byte : call.start_byte].decode("utf-8", "replace")
@@ -219,7 +225,7 @@ class CallFacts:
                 source = self.request_source(value) or (
                     f"the input of `{_entry_label(fn)}`" if root in inputs else None
                 )
-                if _checked_before(before, checks, text(value)):
+                if text(value) in done or _checked(before, checks, text(value)):
                     continue
                 root = root if source is None else None
                 if source is not None or (root is not None and root in params):
@@ -257,8 +263,11 @@ class CallFacts:
                 continue
             if m[2] in self.fields:
                 return True
-            if owner is None and m[2].endswith("Id"):
-                owner = m.end()
+            if m[2].endswith("Id"):
+                # its owner compared: `if (survey.workspaceId !== segment.workspaceId)`
+                if _COMPARE.search(after, max(0, m.start() - 60), m.end() + 60):
+                    return True
+                owner = m.end() if owner is None else owner
         # its owner's id read, then a check: `getOrgIdFromWorkspaceId(key.workspaceId)`
         return owner is not None and _CHECK_CALL.search(after, owner) is not None
 
@@ -280,14 +289,15 @@ def _caller(call: Node) -> tuple[str, Node, set[str]] | None:
     return None
 
 
-def _checked_before(before: str, checks: list[tuple[int, str]], value: str) -> bool:
-    """Whether the value went through a checking call earlier in the function, or was used
-    earlier and a check was made after that use (fetch, authorise the owner, then act)."""
-    earlier = [(at, args) for at, args in checks if at < len(before)]
-    if any(_find_word(args, value) >= 0 for _, args in earlier):
+def _checked(before: str, checks: list[tuple[int, str]], value: str) -> bool:
+    """Whether the function checks the value: a checking call over it anywhere in the function
+    (`checkAuthorization({ organizationId: await getOrgIdFromSurveyId(input.surveyId) })`,
+    before the call or after a read whose result it guards), or a use of it earlier and a check
+    after that use (fetch, authorise the owner, then act)."""
+    if any(_find_word(args, value) >= 0 for _, args in checks):
         return True
     first = _find_word(before, value)
-    return first >= 0 and any(at >= first for at, _ in earlier)
+    return first >= 0 and any(first <= at < len(before) for at, _ in checks)
 
 
 def _find_word(haystack: str, word: str) -> int:
@@ -311,6 +321,16 @@ _FUNCTIONS = frozenset(
         "generator_function_declaration",
     }
 )
+
+
+def _wrapped(value: Node) -> Node:
+    """The function a module binding holds: itself, or a wrapper call's last argument
+    (`reactCache(async (id) => …)`)."""
+    if value.type == "call_expression":
+        args = call_args(value)
+        if args and unwrap(args[-1]).type in _FUNCTIONS:
+            return unwrap(args[-1])
+    return value
 
 
 def _params(fn: Node) -> tuple[Param, ...]:

@@ -114,6 +114,12 @@ def function_name(fn: Node) -> str | None:
         parent = parent.parent
     if parent is None:
         return None
+    if parent.type == "arguments" and parent.named_children[-1:] == [fn]:
+        # `const getX = reactCache(async (id) => …)`: a wrapper's last argument is the function
+        call = parent.parent
+        bound = call.parent if call is not None and call.type == "call_expression" else None
+        if bound is not None and bound.type == "variable_declarator":
+            parent = bound
     if parent.type == "variable_declarator":
         n = parent.child_by_field_name("name")
         return text(n) if n is not None and n.type == "identifier" else None
