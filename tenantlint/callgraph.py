@@ -61,7 +61,7 @@ class CallGraph:
             for fn in f.functions:
                 self._functions[fn.name] = fn
                 self._by_label[(f.path, fn.label)] = fn
-                self._by_name.setdefault(_short(fn.name), []).append(fn.name)
+                self._by_name.setdefault(short_name(fn.name), []).append(fn.name)
                 self.paths[fn.name] = f.path
             calls += [(f.path, c) for c in f.calls]
         self._resolved: dict[str, str | None] = {}
@@ -100,8 +100,8 @@ class CallGraph:
             return self._resolved[callee]
         found = callee if callee in self._functions else None
         if found is None:
-            candidates = self._by_name.get(_short(callee), [])
-            found = _best(callee, candidates)
+            candidates = self._by_name.get(short_name(callee), [])
+            found = best_match(callee, candidates)
         self._resolved[callee] = found
         return found
 
@@ -141,11 +141,12 @@ def _binds(arg: CallArg, param: Param) -> bool:
     return arg.index == param.index and param.key in (None, arg.key)
 
 
-def _short(name: str) -> str:
+def short_name(name: str) -> str:
+    """The function name of a qualified name (`lib/docs#getDoc`, `app.docs.get_doc`)."""
     return name.rsplit("#", 1)[-1] if "#" in name else name.rsplit(".", 1)[-1]
 
 
-def _best(callee: str, candidates: list[str]) -> str | None:
+def best_match(callee: str, candidates: list[str]) -> str | None:
     """The one candidate the callee can mean (see the module docstring), else None."""
     if "#" in callee:
         module, _, name = callee.rpartition("#")

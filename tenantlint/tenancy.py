@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tenantlint.callgraph import CallGraph, within
+from tenantlint.callgraph import CallGraph, best_match, short_name, within
 from tenantlint.config import Config
 from tenantlint.facts import ContextProvider, Entity, FieldFact, FileFacts, IndexFact
 from tenantlint.replay import TableState, expand_helpers, replay
@@ -110,18 +110,22 @@ class TenancyMap:
         return provider.keys if provider is not None else ()
 
     def _provider(self, ref: str) -> ContextProvider | None:
-        module, _, name = ref.rpartition(".")
         if self._providers is None:
             self._providers = {}
             for f in self.files.values():
                 for p in f.context_providers:
-                    self._providers.setdefault(p.name.rpartition(".")[2], []).append(p)
+                    self._providers.setdefault(short_name(p.name), []).append(p)
+        candidates = self._providers.get(short_name(ref), [])
+        if "#" in ref:  # TypeScript: `lib/auth#withWorkspace`, an alias resolved by path suffix
+            best = best_match(ref, [p.name for p in candidates])
+            return next((p for p in candidates if p.name == best), None)
+        module = ref.rpartition(".")[0]
         wanted = module.split(".") if module else []
         return next(
             (
                 p
-                for p in self._providers.get(name, ())
-                if within(wanted, p.name.rpartition(".")[0].split("."))
+                for p in candidates
+                if "#" not in p.name and within(wanted, p.name.rpartition(".")[0].split("."))
             ),
             None,
         )

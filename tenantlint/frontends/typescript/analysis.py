@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING
 
 from tenantlint.config import Config
 from tenantlint.facts import (
-    CallSite,
     Comment,
+    ContextProvider,
     FileFacts,
-    FunctionSummary,
     Handler,
     ParseError,
     QuerySite,
@@ -113,8 +112,11 @@ class Analysis(TenancyFacts):
         guards = GuardPatterns(self.src, self.config, self.prisma)
         queries = [self._query_site(p, guards) for p in self.prisma]
         raw_sites = [self._raw_site(r) for r in self.raw]
+        self.call_facts = self._call_facts()
         handlers = self._handlers()
-        functions, calls = self._calls(queries, handlers)
+        functions, calls = self.call_facts.collect(
+            self._plain_calls, queries, {h.name for h in handlers}
+        )
         return FileFacts(
             path=self.src.path,
             frontend="typescript",
@@ -137,6 +139,7 @@ class Analysis(TenancyFacts):
             extra=self._middleware(),
             functions=tuple(functions),
             calls=tuple(calls),
+            context_providers=tuple(self._context_providers()),
         )
 
     # --- where a site runs ------------------------------------------------------------------
@@ -213,15 +216,33 @@ class Analysis(TenancyFacts):
             params=query_params(p),
         )
 
-    def _calls(
-        self, queries: list[QuerySite], handlers: list[Handler]
-    ) -> tuple[list[FunctionSummary], list[CallSite]]:
+    def _call_facts(self) -> CallFacts:
         from tenantlint.frontends.typescript.routes import module_functions
 
-        facts = CallFacts(
+        return CallFacts(
             self.src, self.config.tenant_fields, self._request_source, module_functions(self.src)
         )
-        return facts.collect(self._plain_calls, queries, {h.name for h in handlers})
+
+    def _context_providers(self) -> list[ContextProvider]:
+        """The module's functions that establish the tenant for what they wrap or serve: they
+        check the caller's membership (`workspaceMember.findFirst({ where: { userId, … } })`)
+        or call a configured resolver or guard (PRECISION 12)."""
+        from tenantlint.frontends.typescript.syntax import (
+            call_name,
+            enclosing_functions,
+            function_name,
+        )
+
+        context_names = self.resolvers | self.guards
+        sites = [p.call for p in self.prisma if _membership(p)]
+        sites += [c for c in self.named_calls if call_name(c) in context_names]
+        names: set[str] = set()
+        for site in sites:
+            outer = list(enclosing_functions(site))
+            name = function_name(outer[-1]) if outer else None
+            if name:
+                names.add(name)
+        return [ContextProvider(name=f"{self.call_facts.module}#{n}") for n in sorted(names)]
 
     # --- raw SQL and settings -----------------------------------------------------------------
 
@@ -284,6 +305,10 @@ class Analysis(TenancyFacts):
             models = sorted({p.delegate for p in prisma.within(within)})
             raw = any(not r.fragment for r in raw_calls.within(within))
             context = next((w for w in h.wrapped_by if w in context_names), None)
+            # what wraps it or what it calls, through the imports: the map resolves them to
+            # other modules' context providers (`withWorkspace`, `requireMember`)
+            callees = [*h.wrapped_by, *(text(f) for f in self.reach.plain.within(within))]
+            refs = sorted({r for n in callees if (r := self.call_facts.callee(n)) is not None})
             if context is None:
                 context = next(
                     (n for c in named_calls.within(within) if (n := call_name(c)) in context_names),
@@ -300,6 +325,7 @@ class Analysis(TenancyFacts):
                     models=tuple(models),
                     raw_sql=raw,
                     auth_hint=auth[0] if auth else None,
+                    context_refs=tuple(refs),
                 )
             )
         return out
@@ -346,6 +372,20 @@ class Analysis(TenancyFacts):
                 yield RequestTenant(
                     loc=self.src.loc(args[0]), source=source, sink=f"{name} argument"
                 )
+
+
+_MEMBER_MODEL = re.compile(r"(?i)member")
+_USER_KEY = re.compile(r"(?i)(?:^|\.)user(?:_?id)?$|(?:^|\.)user\.id$")
+
+
+def _membership(p: PrismaCall) -> bool:
+    """A read of the caller's membership: a member model filtered by the user."""
+    keys = p.where.keys if p.where is not None else set()
+    return (
+        p.action == "read"
+        and _MEMBER_MODEL.search(p.delegate) is not None
+        and any(_USER_KEY.search(k) for k in keys)
+    )
 
 
 @cache

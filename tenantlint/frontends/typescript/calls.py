@@ -198,6 +198,10 @@ class CallFacts:
                             out[text(alias or name)] = f"{module}#{text(name)}"
         return out
 
+    def callee(self, name: str) -> str | None:
+        """The qualified name of a project function this module calls by `name`, if any."""
+        return self._callee(name)
+
     def _callee(self, name: str) -> str | None:
         if name in self.imports:
             return self.imports[name]
