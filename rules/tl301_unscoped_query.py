@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tenantlint.callgraph import Reached
@@ -195,6 +196,9 @@ class UnscopedQuery(Rule):
         )
 
 
+_SCOPED = ("scoped", "via-parent")
+
+
 def _unscoped(tmap: TenancyMap, q: QuerySite) -> EntityInfo | None:
     """The tenant-scoped (or via-parent) entity a read, update or delete touches with no tenant
     evidence of its own, if it does."""
@@ -205,17 +209,22 @@ def _unscoped(tmap: TenancyMap, q: QuerySite) -> EntityInfo | None:
         return None
     if pins_tenant(tmap, info, q.where) or capability_lookup(tmap, info, q.where):
         return None
-    return None if _parent_filtered(info, q.where) else info
+    return None if _parent_filtered(tmap, info, q.where) else info
 
 
-def _parent_filtered(info: EntityInfo, where: Predicate | None) -> bool:
-    """A child filtered by its parent (`{ id, workspaceId }` on a chart of a workspace): the
-    parent's id is what its callers check (PRECISION 16)."""
-    relation = info.field(info.parent) if info.parent and where is not None else None
-    if relation is None or relation.relation is None or where is None:
-        return False
-    fk = set(relation.relation.fields or (relation.column,))
-    return any(k in fk or k.split(".")[0] == relation.name for k in where.keys)
+def _parent_filtered(tmap: TenancyMap, info: EntityInfo, where: Predicate | None) -> bool:
+    """Filtered by a parent row that belongs to one tenant (`{ id, workspaceId }` on a chart of
+    a workspace, `project_id=…` on a label of a project): the parent's id is what its callers
+    and permission checks verify (PRECISION 16)."""
+    heads = {re.split(r"__|\.", k)[0] for k in where.keys} if where is not None else set()
+    for f in info.fields:
+        rel = f.relation
+        if rel is None or not heads & {f.name, f.column, *rel.fields}:
+            continue
+        target = tmap.entity(rel.target)
+        if target is not None and target is not info and target.classification in _SCOPED:
+            return True
+    return False
 
 
 def _authorised(tmap: TenancyMap, r: Reached) -> bool:
