@@ -123,6 +123,65 @@ def test_what_no_python_accepts_is_tl001(text: str) -> None:
     assert facts.parse_errors[0].message.startswith("Python syntax error")
 
 
+# `ast.parse` accepts these; the compiler does not, so no Python runs the file (fuzz: 9 mutants)
+COMPILE_ONLY = {
+    "return outside a function": "import os\nreturn os\n",
+    "return in a class body": "class C:\n    return 1\n",
+    "yield at module level": "x = 1\nyield x\n",
+    "await at module level": "x = await f()\n",
+    "await in a plain def": "def f():\n    return await g()\n",
+    "async for in a plain def": "async def f():\n    def g():\n        async for x in y:\n            pass\n",
+    "break outside a loop": "for x in y:\n    pass\nelse:\n    break\n",
+    "continue in a def in a loop": "while x:\n    def f():\n        continue\n",
+    "nonlocal at module level": "if x:\n    nonlocal y\n",
+    "duplicate argument": "def f(a, *, b, **a):\n    pass\n",
+    "late __future__ import": '"""Doc."""\nimport os\nfrom __future__ import annotations\n',
+    "unknown __future__ feature": "from __future__ import braces\n",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(COMPILE_ONLY))
+def test_what_only_the_compiler_rejects_is_one_tl001_in_its_words(name: str) -> None:
+    text = COMPILE_ONLY[name]
+    with pytest.raises(SyntaxError) as compiled:
+        compile(text, "<test>", "exec", dont_inherit=True)
+    facts = PythonFrontEnd().parse("scripts/tool.py", "\n" + text, CFG)  # no marker: still read
+    [error] = facts.parse_errors
+    assert error.message == f"Python syntax error: {compiled.value.msg}"
+    assert error.loc.line == (compiled.value.lineno or 0) + 1
+
+
+def test_what_the_compiler_accepts_is_no_tl001() -> None:
+    text = dedent(
+        '''
+        """Doc."""
+        from __future__ import annotations
+        import asyncio
+
+        async def f(a, /, b, *c, d, **e):
+            async with g() as h:
+                async for x in h:
+                    await x
+                    def inner():
+                        nonlocal h
+                        yield (yield)
+            for y in c:
+                try:
+                    continue
+                finally:
+                    break
+            while True:
+                match a:
+                    case 1:
+                        return await asyncio.sleep(0)
+            else:
+                pass
+        '''
+    )
+    compile(text, "<test>", "exec", dont_inherit=True)
+    clean(PythonFrontEnd().parse("app/mod.py", text, CFG))
+
+
 @pytest.mark.parametrize(
     ("name", "text"),
     [

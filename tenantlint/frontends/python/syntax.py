@@ -13,7 +13,9 @@ older forms, in place and without moving any line (columns move only after a rew
 - PEP 750 t-strings → plain strings (a template binds its values: not an interpolation).
 
 What is still rejected is a syntax error when libcst (whose grammar follows the newest Python)
-rejects it too, and otherwise valid newer Python this interpreter cannot analyse.
+rejects it too, and otherwise valid newer Python this interpreter cannot analyse. What only the
+compiler rejects (`return` outside a function, a duplicate argument …) is a syntax error too, as
+far as `compile_errors` sees it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import ast
 import re
 import sys
 from dataclasses import dataclass
+
+from tenantlint.frontends.python.compile_errors import compile_error
 
 _PREFIX = re.compile(r"(?<![\w])([rRbBuUfFtT]{1,2})?('''|\"\"\"|'|\")")
 _EXCEPT = re.compile(r"^([ \t]*)except(\*?)[ \t]+(?![ \t(])([^:\n]*?,[^:\n]*?)[ \t]*:")
@@ -55,6 +59,15 @@ class Parsed:
 
 def parse(text: str) -> Parsed:
     """The module's tree; raises `PythonSyntaxError`, or RecursionError/MemoryError."""
+    parsed = _parse(text)
+    error = compile_error(parsed.module)
+    if error is not None:
+        message, node = error
+        raise PythonSyntaxError(message, node.lineno, node.col_offset + 1, newer=False)
+    return parsed
+
+
+def _parse(text: str) -> Parsed:
     try:
         return Parsed(ast.parse(text), text, ())
     except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes before Python 3.12
