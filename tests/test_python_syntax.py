@@ -148,7 +148,16 @@ def test_what_only_the_compiler_rejects_is_one_tl001_in_its_words(name: str) -> 
     facts = PythonFrontEnd().parse("scripts/tool.py", "\n" + text, CFG)  # no marker: still read
     [error] = facts.parse_errors
     assert error.message == f"Python syntax error: {compiled.value.msg}"
-    assert error.loc.line == (compiled.value.lineno or 0) + 1
+    assert (error.loc.line, error.loc.column) == (
+        (compiled.value.lineno or 0) + 1,
+        compiled.value.offset,
+    )
+
+
+def test_a_compile_error_column_counts_characters() -> None:
+    # the compiler counts UTF-8 bytes here (19): the editor's column is 18
+    facts = PythonFrontEnd().parse("app/mod.py", "def f(é, *, b, **é):\n    pass\n", CFG)
+    assert [(e.loc.line, e.loc.column) for e in facts.parse_errors] == [(1, 18)]
 
 
 def test_what_the_compiler_accepts_is_no_tl001() -> None:

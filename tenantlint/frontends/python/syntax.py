@@ -62,8 +62,11 @@ def parse(text: str) -> Parsed:
     parsed = _parse(text)
     error = compile_error(parsed.module)
     if error is not None:
+        from tenantlint.frontends.python.util import Source
+
         message, node = error
-        raise PythonSyntaxError(message, node.lineno, node.col_offset + 1, newer=False)
+        column = Source("", parsed.text).column(node.lineno, node.col_offset) + 1  # not bytes
+        raise PythonSyntaxError(message, node.lineno, column, newer=False)
     return parsed
 
 
