@@ -234,3 +234,39 @@ def test_an_expression_beside_one_column_is_not_that_column_alone() -> None:
         "unique (customer_id, an expression) on tenant-scoped 'Member' does not include "
         "tenant_id: it is enforced across all tenants"
     ]
+
+
+def test_a_simple_history_table_is_not_the_apps_to_scope() -> None:
+    """django-simple-history's `Historical…` copies (bases `HistoricalChanges`) are managed by
+    the library: never TL101 or TL103, while the model beside them is classified as usual."""
+    text = dedent(
+        """\
+        import simple_history.models
+        from django.db import migrations, models
+
+
+        class Migration(migrations.Migration):
+            operations = [
+                migrations.CreateModel(
+                    name="HistoricalSegment",
+                    fields=[
+                        ("id", models.IntegerField(db_index=True)),
+                        ("history_id", models.AutoField(primary_key=True)),
+                        ("name", models.CharField(max_length=100)),
+                    ],
+                    bases=(simple_history.models.HistoricalChanges, models.Model),
+                ),
+                migrations.CreateModel(
+                    name="Webhook",
+                    fields=[("id", models.AutoField(primary_key=True))],
+                ),
+            ]
+        """
+    )
+    cfg = Config(tenant_fields=("organisation",), tenant_models=("Organisation",))
+    facts = PythonFrontEnd().parse("segments/migrations/0019_history.py", text, cfg)
+    tmap = TenancyMap(cfg, {facts.path: facts})
+    assert {i.table: i.classification for i in tmap.entities} == {
+        "segments_historicalsegment": "global",
+        "segments_webhook": "unscoped",
+    }

@@ -329,3 +329,12 @@ def test_pages_router_express_and_middleware() -> None:
         "middleware_context": "getResolvedTenantId",
         "middleware_matcher": "/api/:path*\n/app/:slug",
     }
+
+
+def test_a_template_named_ts_is_skipped_not_tl001() -> None:
+    """A code generator's Jinja template is no TypeScript: listed as skipped, not a TL001."""
+    from tenantlint.frontends.typescript import TypeScriptFrontEnd
+
+    text = 'import type { Base{% if extra %}, Extra{% endif %} } from "./base";\n'
+    facts = TypeScriptFrontEnd().parse("generator/template/service.ts", text, Config())
+    assert facts.parse_errors == () and [u.kind for u in facts.unverified] == ["skipped"]

@@ -346,11 +346,14 @@ class MigrationExtractor(ModuleReader):
                 if fname and len(items) > 1 and isinstance(items[1], ast.Call):
                     fields += self.models.django_field(fname, items[1], items[1])
             indexes = field_indexes(fields) + self.models.django_meta_indexes(opts, fields)
+            bases = {last_name(b) for b in elements(arg(3, "bases"))}
             ent = Entity(
                 name=table,
                 table=table,
                 source="sql",
                 kind="table",
+                # django-simple-history's copies of another model's rows: it manages them
+                unmanaged="HistoricalChanges" in bases,
                 fields=tuple(f for f in fields if f.relation is None),
                 indexes=tuple(indexes),
                 loc=loc,

@@ -38,6 +38,9 @@ _TYPE_CONTEXTS = frozenset(
     {"type_parameters", "type_annotation", "type_arguments", "type_parameter"}
 )
 _MAX_GAP_DEPTH = 1_000
+_TEMPLATE = re.compile(
+    rb"\{%-?\s*(?:if|for|elif|else|endif|endfor|set|include|import|macro|block|extends|raw)\b"
+)
 # Deeper trees are not analysed but reported (TL001): tree-sitter's query matching and
 # `Node.parent` (which descends from the root) take time growing with the square of the depth
 # (a 20,000-term `x + x + …` took 14 s, 30,000 nested arrays around a call 73 s). At 2,000
@@ -64,6 +67,12 @@ class TypeScriptFrontEnd:
         src = Source(path, data, tree)
         comments = _comments(src) if b"tenantlint" in data else ()
         errors = _parse_errors(src)
+        template = _TEMPLATE.search(data) if errors else None
+        if template is not None:  # a code generator's Jinja template, not the project's code
+            line = data.count(b"\n", 0, template.start()) + 1
+            reason = "a template (`{% … %}` tags), not TypeScript/JavaScript source: not analysed"
+            note = Unverified(loc=Loc(path=path, line=line), kind="skipped", reason=reason)
+            return FileFacts(path=path, frontend=self.name, comments=comments, unverified=(note,))
         analysed = marked or route
         deep = deepest(src.root, MAX_DEPTH) if analysed else None
         if deep is not None:  # one TL001 per file: a syntax error first
