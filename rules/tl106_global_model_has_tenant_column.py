@@ -48,6 +48,8 @@ class GlobalModelHasTenantColumn(Rule):
     def check(self, tmap: TenancyMap) -> Iterator[Finding]:
         for info in tmap.entities:
             t = info.tenant_field
+            if info.decl.unmanaged:
+                continue  # a library's table (a history copy, an ignored model): not declared
             if t is not None and info.classification in ("global", "root"):
                 what = "the tenant root" if info.classification == "root" else "declared global"
                 key = "tenant-models" if info.classification == "root" else "global-models"

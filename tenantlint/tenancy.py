@@ -219,6 +219,10 @@ class TenancyMap:
                 return
 
     def _required_parent(self, info: EntityInfo) -> str | None:
+        """The relation field to a tenant-scoped parent: a required one first, else a nullable
+        one (a SQLAlchemy `ForeignKey` column is nullable unless told otherwise, and a link
+        table's rows hang off their parents either way)."""
+        optional = None
         for f in info.fields:
             rel = f.relation
             target = self.entity(rel.target) if rel is not None else None
@@ -229,7 +233,8 @@ class TenancyMap:
             columns = [info.field(c) for c in rel.fields or (f.column,)]
             if columns and all(c is not None and not c.optional for c in columns):
                 return f.name
-        return None
+            optional = optional or f.name
+        return optional
 
     def _rls_in_use(self) -> bool:
         if self.config.rls != "auto":

@@ -270,3 +270,37 @@ def test_a_simple_history_table_is_not_the_apps_to_scope() -> None:
         "segments_historicalsegment": "global",
         "segments_webhook": "unscoped",
     }
+
+
+def test_a_link_table_with_nullable_keys_is_scoped_via_its_parent() -> None:
+    """A plain SQLAlchemy `ForeignKey` column is nullable: the table still hangs off its
+    tenant-scoped parent (via-parent), and one with no link to the tenant stays unscoped."""
+    facts = models(
+        """
+        class Tenant(Base):
+            __tablename__ = "tenants"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        class Recipe(Base):
+            __tablename__ = "recipes"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+
+        class RecipeAsset(Base):
+            __tablename__ = "recipe_assets"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            recipe_id: Mapped[int | None] = mapped_column(ForeignKey("recipes.id"), nullable=True)
+
+        class Setting(Base):
+            __tablename__ = "settings"
+            id: Mapped[int] = mapped_column(primary_key=True)
+        """
+    )
+    cfg = Config(tenant_fields=("tenant_id",), tenant_models=("Tenant",))
+    tmap = TenancyMap(cfg, {facts.path: facts})
+    assert {i.name: i.classification for i in tmap.entities} == {
+        "Tenant": "root",
+        "Recipe": "scoped",
+        "RecipeAsset": "via-parent",
+        "Setting": "unscoped",
+    }
