@@ -220,8 +220,10 @@ class TenancyMap:
 
     def _required_parent(self, info: EntityInfo) -> str | None:
         """The relation field to a tenant-scoped parent: a required one first, else a nullable
-        one (a SQLAlchemy `ForeignKey` column is nullable unless told otherwise, and a link
-        table's rows hang off their parents either way)."""
+        one that names its parent (`recipe_id` → Recipe: a SQLAlchemy `ForeignKey` column is
+        nullable unless told otherwise) or belongs to a link table (all its columns keys). A
+        nullable key that names something else (`User.avatar_asset`) is no parent."""
+        link = all(f.is_id or f.relation is not None or _is_fk_column(info, f) for f in info.fields)
         optional = None
         for f in info.fields:
             rel = f.relation
@@ -233,7 +235,9 @@ class TenancyMap:
             columns = [info.field(c) for c in rel.fields or (f.column,)]
             if columns and all(c is not None and not c.optional for c in columns):
                 return f.name
-            optional = optional or f.name
+            named = _lower_first(f.name).removesuffix("_id").removesuffix("Id").replace("_", "")
+            if link or named in (target.name.lower(), target.table.lower().rstrip("s")):
+                optional = optional or f.name
         return optional
 
     def _rls_in_use(self) -> bool:
@@ -244,6 +248,11 @@ class TenancyMap:
         return any(op.kind == "enable_rls" for f in self.files.values() for op in f.sql_ops) or any(
             s.in_wrapper for f in self.files.values() for s in f.settings
         )
+
+
+def _is_fk_column(info: EntityInfo, f: FieldFact) -> bool:
+    """The column a relation field of the entity stores (`recipe_id` of `recipe`)."""
+    return any(r.relation is not None and f.column in r.relation.fields for r in info.fields)
 
 
 def _lower_first(name: str) -> str:

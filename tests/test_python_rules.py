@@ -92,3 +92,69 @@ def test_python_project_findings(files: dict[str, str], tmp_path: Path) -> None:
     code, data = run_check(root)
     assert actual_findings(data) == expected
     assert code == 1
+
+
+DJANGO_MODELS = """\
+from django.db import models
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Project(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    name = models.CharField(max_length=100)
+"""
+
+PERMISSIONS = """\
+from rest_framework.permissions import BasePermission
+
+
+class IsProjectAdmin(BasePermission):
+    def has_permission(self, request, view):
+        return request.user.is_project_admin(view.kwargs["project_pk"])
+
+
+class IsReadOnly(BasePermission):
+    def has_permission(self, request, view):
+        return request.method in ("GET", "HEAD")
+"""
+
+VIEWS = """\
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.response import Response
+
+from projects.models import Project
+from projects.permissions import IsProjectAdmin, IsReadOnly
+
+
+@api_view(["GET"])
+@permission_classes([IsProjectAdmin])
+def project_name(request, project_pk):
+    return Response({"name": Project.objects.get(pk=project_pk).name})
+
+
+@api_view(["GET"])
+@permission_classes([IsReadOnly])
+def project_title(request, project_pk):  # expect: TL401
+    return Response({"name": Project.objects.get(pk=project_pk).name})
+"""
+
+
+def test_a_drf_permission_class_deciding_by_the_user_establishes_the_tenant(
+    tmp_path: Path,
+) -> None:
+    """A permission class whose `has_permission` asks about the request's user is an
+    authorisation check (PRECISION 12); one that looks only at the method is not."""
+    root = write_project(
+        tmp_path,
+        {
+            "tenantlint.toml": 'tenant-fields = ["organisation"]\ntenant-models = ["Organisation"]\n',
+            "projects/models.py": DJANGO_MODELS,
+            "projects/permissions.py": PERMISSIONS,
+            "projects/views.py": VIEWS,
+        },
+    )
+    _, data = run_check(root, "--select", "TL401")
+    assert actual_findings(data) == expected_markers(root)

@@ -10,6 +10,7 @@ import re
 from tenantlint.facts import ContextProvider, Handler
 from tenantlint.frontends.python.taint import Taint
 from tenantlint.frontends.python.util import (
+    elements,
     kwarg,
     last_name,
     literal_str,
@@ -24,6 +25,7 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 _DRF_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
 _ROUTE_DECOS = (*HTTP_METHODS, "route", "api_route", "websocket")
 OWN_ROWS = "the authenticated user's own rows"
+_PERMISSION_METHODS = ("has_permission", "has_object_permission")
 
 
 class Handlers(Taint):
@@ -100,6 +102,9 @@ class Handlers(Taint):
             for d in node.decorator_list
             if (r := self.ref(d.func if isinstance(d, ast.Call) else d))
         }
+        for d in node.decorator_list:  # `@permission_classes([IsAuthenticated, IsProjectAdmin])`
+            if isinstance(d, ast.Call) and last_name(d.func) == "permission_classes":
+                refs |= {r for a in d.args for e in elements(a) if (r := self.ref(e))}
         refs |= cls.permission_refs if cls is not None else set()
         a = node.args
         for part in (
@@ -118,6 +123,12 @@ class Handlers(Taint):
         the request keys they read (`view.kwargs["project_id"]`, `kwargs.get("slug")`)."""
         names = set(self.config.tenant_resolvers) | set(self.config.guards)
         tops = {f.top for f in self.done_funcs if f.membership or f.names & names}
+        # a DRF permission class that decides by the request's user: an authorisation check
+        tops |= {
+            f.top
+            for f in self.done_funcs
+            if f.cls is not None and f.node.name in _PERMISSION_METHODS and "user" in f.names
+        }
         keys: dict[str, set[str]] = {t: set() for t in tops}
         for f in self.done_funcs:
             if f.top in keys:
