@@ -26,6 +26,7 @@ _DRF_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destr
 _ROUTE_DECOS = (*HTTP_METHODS, "route", "api_route", "websocket")
 OWN_ROWS = "the authenticated user's own rows"
 _PERMISSION_METHODS = ("has_permission", "has_object_permission")
+_NOT_KEYS = {"self", "cls", "request", "view", "obj", "func", "fn", "f"}
 
 
 class Handlers(Taint):
@@ -190,8 +191,10 @@ class Handlers(Taint):
 
 
 def _keys_read(node: FunctionNode) -> set[str]:
-    """The string keys a function reads by subscript or `.get("key")`."""
-    out: set[str] = set()
+    """The request keys a function reads: string keys by subscript or `.get("key")`, and the
+    URL parameters a decorator's wrapper takes by name (`def wrapper(request, project_pk, …)`)."""
+    a = node.args
+    out = {p.arg for p in (*a.posonlyargs, *a.args)} - _NOT_KEYS
     for n in walk(node):
         key = None
         if isinstance(n, ast.Subscript):

@@ -378,6 +378,16 @@ class Queries(RawSql):
             found = True
         return found
 
+    def _params(
+        self, f: FuncCtx | None, values: list[ast.expr], pass_through: bool
+    ) -> tuple[str, ...]:
+        """The parameters the filter reads: the caller's (judged at the call sites), or a
+        handler's path parameters (checked by its wrappers when they read them)."""
+        if f is None or not (pass_through or f.handler is not None):
+            return ()
+        found = self.forwarded(f, values)
+        return found if f.handler is None else tuple(p for p in found if p in f.path_params)
+
     def _site(
         self,
         call: ast.Call,
@@ -421,13 +431,16 @@ class Queries(RawSql):
             guarded_by=self._derived(call, model, steps),
             pass_through=pass_through,
             function=f.name if f else None,
-            params=self.forwarded(f, values) if f is not None and pass_through else (),
+            params=self._params(f, values, pass_through),
         )
         if f is not None:
             imported = set(self.imports.names)
             if where is not None and any(CAPABILITY.search(k) for k in where.keys):
                 f.capability = True  # looked up by an unguessable token (PRECISION 3)
-            if where is not None and self.has_tenant_key(where.keys):
+            # the user's membership of the tenant, or of a row of it (`members=request.user`)
+            if where is not None and (
+                self.has_tenant_key(where.keys) or any("member" in k for k in where.keys)
+            ):
                 chains = value_chains(values, imported)
                 f.membership = f.membership or any(_USER.match(c) for c in chains)
             f.sites.append(site)
