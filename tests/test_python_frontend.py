@@ -601,3 +601,24 @@ def test_membership_check_is_tenant_context() -> None:
     assert [(h.name, h.tenant_context) for h in facts.handlers] == [
         ("ProjectView.delete", "membership check")
     ]
+
+
+def test_sql_joined_from_a_constant_column_list_is_not_interpolated() -> None:
+    """`f"INSERT INTO t ({', '.join(COLUMNS)})"` over a module tuple is fixed text (no TL305);
+    a join over a parameter is still a value the code computes."""
+    src = dedent(
+        """\
+        from django.db import connection
+
+        COLUMNS = ("environment_id", "identifier")
+        INSERT = f"INSERT INTO identities ({', '.join(COLUMNS)}) VALUES (%s, %s)"
+
+
+        def copy(rows, names):
+            with connection.cursor() as cursor:
+                cursor.executemany(INSERT, rows)
+                cursor.execute(f"SELECT {', '.join(names)} FROM identities")
+        """
+    )
+    facts = PythonFrontEnd().parse("app/copy.py", src, Config(tenant_fields=("tenant_id",)))
+    assert [(r.loc.line, r.injection) for r in facts.raw_sql] == [(9, False), (10, True)]

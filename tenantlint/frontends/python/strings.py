@@ -65,9 +65,30 @@ def evaluate(
             if template is None:
                 return None
             return _format(template, node, resolve, depth, functions)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "join":
+            return _join(node, resolve, depth, functions)
         if isinstance(node.func, ast.Name) and functions is not None:
             return _call(node, node.func.id, resolve, depth, functions)
     return None
+
+
+def _join(
+    call: ast.Call, resolve: Resolver, depth: int, functions: Functions | None
+) -> SqlText | None:
+    """`", ".join(COLUMNS)` of a literal separator over a tuple or list the code fixes
+    (literal, or a module constant bound to one): fixed text, else None (unknown)."""
+    sep = literal_str(call.func.value) if isinstance(call.func, ast.Attribute) else None
+    items: ast.expr | str | None = call.args[0] if sep is not None and len(call.args) == 1 else None
+    for _ in range(3):  # through the names bound to it
+        if not isinstance(items, ast.Name):
+            break
+        items = resolve(items.id)
+    if sep is None or not isinstance(items, (ast.Tuple, ast.List)):
+        return None
+    parts = [evaluate(e, resolve, depth + 1, functions) for e in items.elts]
+    if any(p is None or p.dynamic for p in parts):
+        return None
+    return SqlText(sep.join(p.text for p in parts if p is not None), False)
 
 
 def _fstring(
