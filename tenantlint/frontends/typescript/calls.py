@@ -18,6 +18,7 @@ from tenantlint.facts import CallArg, CallSite, FunctionSummary, Param, QuerySit
 from tenantlint.frontends.typescript.syntax import (
     call_args,
     callee_name,
+    enclosing_function,
     enclosing_functions,
     function_name,
     parameter_names,
@@ -132,7 +133,7 @@ class CallFacts:
         for ident in sorted(plain_calls, key=lambda n: n.start_byte):
             call = ident.parent
             callee = self._callee(text(ident))
-            found = _caller(call) if call is not None else None
+            found = self._caller(call) if call is not None else None
             if call is None or callee is None or found is None:
                 continue
             label, fn, inputs = found
@@ -210,7 +211,11 @@ class CallFacts:
     def _args(self, call: Node, fn: Node, inputs: set[str], done: set[str]) -> list[CallArg]:
         params = parameter_names(fn) - inputs
         checks = self._checks(fn)
-        before = self.src.data[fn.start_byte : call.start_byte].decode("utf-8", "replace")
+        before = (  # only a function with checking calls needs its text up to the call
+            self.src.data[fn.start_byte : call.start_byte].decode("utf-8", "replace")
+            if checks
+            else ""
+        )
         out: list[CallArg] = []
         for i, arg in enumerate(call_args(call)):
             arg = unwrap(arg)
@@ -229,12 +234,20 @@ class CallFacts:
                 source = self.request_source(value) or (
                     f"the input of `{_entry_label(fn)}`" if root in inputs else None
                 )
-                if text(value) in done or _checked(before, checks, text(value)):
-                    continue
                 root = root if source is None else None
-                if source is not None or (root is not None and root in params):
-                    out.append(CallArg(index=i, key=key, source=source, param=root))
+                if source is None and (root is None or root not in params):
+                    continue  # neither the request's nor a parameter: the caller's own value
+                if text(value) in done or (checks and _checked(before, checks, text(value))):
+                    continue
+                out.append(CallArg(index=i, key=key, source=source, param=root))
         return out
+
+    def _caller(self, call: Node) -> tuple[str, Node, set[str]] | None:
+        """`_caller`, once per innermost function (every call in it has the same answer)."""
+        inner = enclosing_function(call)
+        if inner is None:
+            return None
+        return self.src.index(("caller", inner.id), lambda: _caller(call))
 
     def _checks(self, fn: Node) -> list[tuple[int, str]]:
         """The checking calls of a function, once per function: (offset, argument text up to
