@@ -28,7 +28,11 @@ _ENV_READ = re.compile(
     r"""|\benv(?:\.\w+)?\(\s*["'](\w+)["']"""
 )
 _ENV_DESTRUCTURED = re.compile(r"\{([^{}]*)\}\s*=\s*process\.env\b")
-_FLAG_NAME = re.compile(r"TENAN|MULTI", re.I)
+# `MULTI_TENANCY`, `TENANT_MODE`, `REDASH_MULTI_ORG`, `multiTenant`; not `MAINTENANCE_MODE`
+# (a TENAN inside a word) nor `MULTIPROC_DIR`, `MULTI_BYTE_SEARCH` (another MULTI)
+_FLAG_NAME = re.compile(
+    r"(?:^|_)(?:MULTI_?)?TENAN|(?:^|_)MULTI_?(?:ORG|WORKSPACE|TEAM|COMPANY)(?:[^A-Z]|$)", re.I
+)
 # a tenant id, URL, key or name in the environment is a value, not a switch
 _VALUE_NAME = re.compile(r"_(?:IDS?|URL|URI|KEY|SECRET|TOKEN|HOST|PORT|NAME|PATH|DOMAIN|HEADER)$")
 _TS_HELPER = re.compile(
@@ -67,8 +71,8 @@ def guards(texts: dict[str, str]) -> Counter[str]:
 
 
 def tenancy_flags(texts: dict[str, str]) -> Counter[str]:
-    """Environment variables read by the code whose names say tenancy (`*TENAN*`, `*MULTI*`)
-    and that are switches, not values (`DEFAULT_TENANT_ID` is not a flag)."""
+    """Environment variables read by the code whose names say tenancy (`MULTI_TENANT`,
+    `TENANCY_MODE`, `MULTI_ORG`) and that are switches, not values (`DEFAULT_TENANT_ID`)."""
     names: Counter[str] = Counter()
     for text in texts.values():
         names.update(next(g for g in m.groups() if g) for m in _ENV_READ.finditer(text))

@@ -297,3 +297,18 @@ def test_an_rls_callback_is_named_by_its_top_level_function(tmp_path: Path) -> N
     root = write(tmp_path, {"prisma/schema.prisma": PRISMA, "src/lib/rls.ts": rls})
     assert init(root).exit_code == 0
     assert load_config(root / "tenantlint.toml").rls_wrappers == ("forOrg",)
+
+
+def test_tenancy_flags_name_tenancy_not_any_multi(tmp_path: Path) -> None:
+    settings = (
+        "import os\n\n"
+        'MAINTENANCE = os.environ.get("MAINTENANCE_MODE")\n'
+        'PROMETHEUS = os.environ.get("PROMETHEUS_MULTIPROC_DIR")\n'
+        'MULTI_BYTE = os.getenv("MULTI_BYTE_SEARCH")\n'
+        'MULTI_ORG = os.getenv("APP_MULTI_ORG")\n'
+        'TENANCY = os.environ["MULTITENANT_MODE"]\n'
+    )
+    root = write(tmp_path, {"app/models.py": SQLALCHEMY, "app/settings.py": settings})
+    assert init(root).exit_code == 0
+    flags = load_config(root / "tenantlint.toml").tenancy_flags
+    assert set(flags) == {"APP_MULTI_ORG", "MULTITENANT_MODE"}
