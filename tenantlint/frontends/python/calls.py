@@ -9,12 +9,21 @@ other values (`service.load(…)`) are not followed.
 from __future__ import annotations
 
 import ast
+import sys
 
 from tenantlint.config import Config
 from tenantlint.facts import CallArg, CallSite, FunctionSummary, Param
 from tenantlint.frontends.python.queries import Queries
 from tenantlint.frontends.python.util import Imports, Source, absolute, dotted, module_name
 from tenantlint.frontends.python.walker import FuncCtx, free_names
+
+# top-level packages whose functions are never the project's: the standard library and the
+# frameworks (their calls would only weigh on the call graph)
+_LIBRARIES = frozenset(sys.stdlib_module_names) | {
+    "django", "rest_framework", "sqlalchemy", "sqlmodel", "alembic", "fastapi", "starlette",
+    "flask", "flask_sqlalchemy", "flask_login", "flask_restful", "pydantic", "celery", "typing",
+    "typing_extensions", "requests", "httpx", "structlog", "sentry_sdk", "pytest", "drf_spectacular",
+}  # fmt: skip
 
 
 class Calls(Queries):
@@ -37,13 +46,14 @@ class Calls(Queries):
         if f is None or callee is None:
             return
         args: list[CallArg] = []
-        for i, a in enumerate(node.args):
-            if isinstance(a, ast.Starred):
-                break
-            args += self._arg(f, a, i, None)
-        for k in node.keywords:
-            if k.arg is not None:
-                args += self._arg(f, k.value, -1, k.arg)
+        if f.tainted or f.path_params or f.params - {"self", "cls"}:  # else nothing to carry
+            for i, a in enumerate(node.args):
+                if isinstance(a, ast.Starred):
+                    break
+                args += self._arg(f, a, i, None)
+            for k in node.keywords:
+                if k.arg is not None:
+                    args += self._arg(f, k.value, -1, k.arg)
         site = CallSite(
             loc=self.loc(node), callee=callee, function=f.name, args=tuple(args), entry=_entry(f)
         )
@@ -57,7 +67,8 @@ class Calls(Queries):
         if head in ("self", "cls") and f.cls is not None and rest and "." not in rest:
             return f"{module_name(self.path)}.{f.cls.name}.{rest}"
         if head in self.imports.names:
-            return absolute(self.imports.qualify(func) or name, self.path)
+            full = self.imports.qualify(func) or name
+            return None if full.split(".")[0] in _LIBRARIES else absolute(full, self.path)
         if head in self.top_names:
             return f"{module_name(self.path)}.{name}"
         return None
@@ -66,10 +77,13 @@ class Calls(Queries):
         source, name = self.taint(value), None
         if source is None and isinstance(value, ast.Name) and value.id in f.path_params:
             source, name = f"path parameter `{value.id}`", value.id
-        forwarded = self.forwarded(f, [value]) if source is None else ()
-        if source is None and not (len(forwarded) == 1 and free_names([value]) <= f.params):
+        free = free_names([value])
+        if source is None and not (free and free <= f.params):
             return []
-        if free_names([value]) & self._proven(f):
+        forwarded = self.forwarded(f, [value]) if source is None else ()
+        if source is None and len(forwarded) != 1:
+            return []
+        if free & self._proven(f):
             return []  # `…get(pk=project_id, workspace__slug=slug)` before: checked (PRECISION 1)
         param = forwarded[0] if source is None else None
         return [CallArg(index=index, key=key, source=source, param=param, name=name)]

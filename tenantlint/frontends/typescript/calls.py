@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tenantlint.facts import CallArg, CallSite, FunctionSummary, Param, QuerySite
+from tenantlint.frontends.typescript.routes import REQUEST_SOURCE, route_of
 from tenantlint.frontends.typescript.syntax import (
     call_args,
     callee_name,
@@ -39,10 +40,22 @@ _PROCEDURES = frozenset({"query", "mutation", "subscription", "action"})
 # a call before the site that checks a value: `checkAuthorization({ organizationId })` over
 # `getOrganizationIdFromApiKeyId(parsedInput.id)`
 _CHECK_CALL = re.compile(
-    r"(?i)\b\w*(?:check|authori[sz]|assert|verify|ensure|permission|access|IdFrom)\w*\s*\("
+    r"(?i)(?:check|authori[sz]|assert|verify|ensure|permission|access|IdFrom)\w*\s*\("
 )
 _COMPARE = re.compile(r"[!=]==?")
 _MEMBER = re.compile(r"([A-Za-z_$][\w$]*)\s*\??\.\s*([A-Za-z_$][\w$]*)")
+_REQUEST_BYTES = re.compile(REQUEST_SOURCE.pattern.encode())
+# a byte each REQUEST_SOURCE alternative needs: a file with none of them reads no request
+_REQUEST_TOKENS = (
+    b"body",
+    b"query",
+    b"param",
+    b"Param",
+    b"cookies",
+    b"json",
+    b"formData",
+    b"headers",
+)
 _EXTENSION = re.compile(r"\.(?:[cm]?[jt]sx?|d\.ts)$")
 _PAST = ("await_expression", "parenthesized_expression", "as_expression", "non_null_expression")
 
@@ -121,6 +134,12 @@ class CallFacts:
         self.module = module_key(src.path)
         self.fields = frozenset(tenant_fields)
         self.request_source = request_source
+        # a file that reads no request value (no route params, body, query, form) has none to
+        # pass on: its functions' request sources need not be traced at all
+        self.reads_request = route_of(src.path) is not None or (
+            any(t in src.data for t in _REQUEST_TOKENS)
+            and _REQUEST_BYTES.search(src.data) is not None
+        )
         self.module_functions = module_functions
         self.imports = self._imports()
 
@@ -209,13 +228,9 @@ class CallFacts:
         return f"{self.module}#{name}" if name in self.module_functions else None
 
     def _args(self, call: Node, fn: Node, inputs: set[str], done: set[str]) -> list[CallArg]:
-        params = parameter_names(fn) - inputs
-        checks = self._checks(fn)
-        before = (  # only a function with checking calls needs its text up to the call
-            self.src.data[fn.start_byte : call.start_byte].decode("utf-8", "replace")
-            if checks
-            else ""
-        )
+        params = self.src.index(("params", fn.id), lambda: parameter_names(fn)) - inputs
+        checks: list[tuple[int, str]] | None = None  # read when an argument needs them
+        before = ""
         out: list[CallArg] = []
         for i, arg in enumerate(call_args(call)):
             arg = unwrap(arg)
@@ -231,13 +246,21 @@ class CallFacts:
                             pairs.append((string_value(k) or text(k), v))
             for key, value in pairs:
                 root = root_identifier(value)
-                source = self.request_source(value) or (
+                source = (self.request_source(value) if self.reads_request else None) or (
                     f"the input of `{_entry_label(fn)}`" if root in inputs else None
                 )
                 root = root if source is None else None
                 if source is None and (root is None or root not in params):
                     continue  # neither the request's nor a parameter: the caller's own value
-                if text(value) in done or (checks and _checked(before, checks, text(value))):
+                if text(value) in done:
+                    continue
+                if checks is None:
+                    checks = self._checks(fn)
+                    if checks:  # only a function with checking calls needs its text up to here
+                        before = self.src.data[fn.start_byte : call.start_byte].decode(
+                            "utf-8", "replace"
+                        )
+                if checks and _checked(before, checks, text(value)):
                     continue
                 out.append(CallArg(index=i, key=key, source=source, param=root))
         return out

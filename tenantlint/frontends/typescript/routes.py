@@ -200,7 +200,7 @@ def _exported(export: Node) -> Iterator[tuple[str, Node]]:
 
 # --- request values ---------------------------------------------------------------------------
 
-_SOURCE = re.compile(
+REQUEST_SOURCE = re.compile(
     r"\b(?:req|request|ctx\.request|c\.req)\s*\.\s*(?:body|query|params|cookies)\b"
     r"|\.\s*(?:json|formData)\s*\(\s*\)"
     r"|\b(?:searchParams|formData)\s*\.\s*get\s*\("
@@ -225,13 +225,13 @@ class RequestTrace:
         self.tainted: dict[str, str] = {}  # variable → the request source it came from
         if route_of(src.path) is not None and "params" in parameter_names(fn):
             self.tainted["params"] = "route params"
-        if self.tainted or _SOURCE.search(text(fn)):  # else nothing in it reads the request
+        if self.tainted or REQUEST_SOURCE.search(text(fn)):  # else nothing in it reads the request
             self._declarations(fn)
 
     def source_in(self, node: Node) -> str | None:
         """The request source an expression reads, directly or through a traced variable."""
         raw = text(node)
-        for m in _SOURCE.finditer(raw):
+        for m in REQUEST_SOURCE.finditer(raw):
             header = m["header"] or m["header2"]
             if header is None or header.lower() not in self.trusted:
                 return re.sub(r"\s+", "", m.group(0)).rstrip("(")
