@@ -31,7 +31,7 @@ _ENV_DESTRUCTURED = re.compile(r"\{([^{}]*)\}\s*=\s*process\.env\b")
 # `MULTI_TENANCY`, `TENANT_MODE`, `REDASH_MULTI_ORG`, `multiTenant`; not `MAINTENANCE_MODE`
 # (a TENAN inside a word) nor `MULTIPROC_DIR`, `MULTI_BYTE_SEARCH` (another MULTI)
 _FLAG_NAME = re.compile(
-    r"(?:^|_)(?:MULTI_?)?TENAN|(?:^|_)MULTI_?(?:ORG|WORKSPACE|TEAM|COMPANY)(?:[^A-Z]|$)", re.I
+    r"(?:^|_)(?:MULTI_?)?TENAN|(?:^|_)MULTI_?(?:ORG|WORKSPACE|TEAM|COMPAN)", re.I
 )
 # a tenant id, URL, key or name in the environment is a value, not a switch
 _VALUE_NAME = re.compile(r"_(?:IDS?|URL|URI|KEY|SECRET|TOKEN|HOST|PORT|NAME|PATH|DOMAIN|HEADER)$")
