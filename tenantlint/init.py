@@ -4,9 +4,11 @@ What it detects, from the facts the front ends extract (with the default configu
 for what no fact records, from the text of the product code (`initscan`; never tests or seeds):
 - the ORMs and SQL sources declaring tables;
 - the tenant column: the most common tenant-like column (`*tenant*`, `*org*`, `*team*`,
-  `*workspace*`, `*account*`, `*company*`) that looks like a foreign key, counted over tables,
-  with the field name a Django foreign key is queried by (`organization` for `organization_id`);
-- the tenant root: the model those columns reference (or the one named after the concept);
+  `*workspace*`, `*account*`, `*company*`, `*group*`) that looks like a foreign key, counted
+  over tables, with the name queries use beside it: a Django foreign key's field
+  (`organization` for `organization_id`), the SQLAlchemy relationship (`org` for `org_id`);
+- the tenant root: the model those columns reference, by its model name (or the one named after
+  the concept);
 - RLS wrappers: the top-level functions that write a session setting (`set_config`, `SET LOCAL`);
 - tenant resolvers: functions named after the concept (`getCurrentOrgId`, `resolve_tenant`) or
   used as a FastAPI dependency (of those, the ones the code calls, when it calls any);
@@ -34,7 +36,7 @@ from tenantlint.errors import UserError
 from tenantlint.facts import Entity, FieldFact, FileFacts
 from tenantlint.tenancy import EntityInfo, TenancyMap
 
-CONCEPTS = ("tenant", "organization", "org", "workspace", "team", "account", "company")
+CONCEPTS = ("tenant", "organization", "org", "workspace", "team", "account", "company", "group")
 _CONCEPT = re.compile("|".join(CONCEPTS), re.IGNORECASE)
 _FK_SUFFIX = re.compile(r"(?:_id|Id|ID|_uuid|Uuid)$")
 _FUNC = re.compile(
@@ -108,6 +110,8 @@ def _detect_tenant(found: Detection, entities: list[Entity]) -> None:
     on_tables: dict[str, set[str]] = {}
     spellings: dict[str, Counter[str]] = {}
     for ent in entities:
+        # SQLAlchemy's `org = relationship(…)` beside `org_id`: `filter(M.org == org)` uses it
+        relationships = {f.name for f in ent.fields if f.relation and not f.relation.fields}
         for f in ent.fields:
             concept = _concept(f)
             if concept is None or (f.relation is not None and not _FK_SUFFIX.search(f.column)):
@@ -117,6 +121,10 @@ def _detect_tenant(found: Detection, entities: list[Entity]) -> None:
             names[f.column] += 1
             if f.relation is None or ent.source == "django":  # `filter(organization=…)`
                 names[f.name] += 1
+            elif (
+                ent.source == "sqlalchemy" and (a := _FK_SUFFIX.sub("", f.column)) in relationships
+            ):
+                names[a] += 1
     per_concept = Counter({c: len(t) for c, t in on_tables.items()})
     if not per_concept:
         found.notes.append(
@@ -131,6 +139,7 @@ def _detect_tenant(found: Detection, entities: list[Entity]) -> None:
         f"tenant column: {', '.join(found.tenant_fields)} — on {count} of {tables} tables"
         + (f" (other candidates: {others})" if others else "")
     )
+    models = _model_names(entities)
     targets: Counter[str] = Counter()
     for ent in entities:
         for f in ent.fields:
@@ -138,7 +147,7 @@ def _detect_tenant(found: Detection, entities: list[Entity]) -> None:
             if ref is not None and any(
                 n in found.tenant_fields for n in (*ref.fields, f.column, f.name)
             ):
-                targets[ref.target] += 1
+                targets[models.get(ref.target, ref.target)] += 1
     if targets:
         root_model = targets.most_common(1)[0][0]
         found.notes.append(
@@ -154,6 +163,11 @@ def _detect_tenant(found: Detection, entities: list[Entity]) -> None:
         root_model = named[0]
         found.notes.append(f"tenant root: {root_model} — named after the tenant column")
     found.tenant_models = [root_model]
+
+
+def _model_names(entities: list[Entity]) -> dict[str, str]:
+    """Table → ORM model name: a foreign key names a table, the config names the model."""
+    return {e.table: e.name for e in entities if e.source != "sql"}
 
 
 def _detect_global_candidates(found: Detection, files: dict[str, FileFacts]) -> None:

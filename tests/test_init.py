@@ -172,7 +172,7 @@ def test_writes_tenantlint_toml_without_pyproject(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     cfg = load_config(root / "tenantlint.toml")
     assert cfg.tenant_fields == ("workspace_id",)
-    assert cfg.tenant_models == ("workspaces",) or cfg.tenant_models == ("Workspace",)
+    assert cfg.tenant_models == ("Workspace",)  # the model, not its table
     assert cfg.tenant_resolvers == ("get_workspace_for_request",)
     assert "sqlalchemy (3 tables)" in res.output
 
@@ -312,3 +312,39 @@ def test_tenancy_flags_name_tenancy_not_any_multi(tmp_path: Path) -> None:
     assert init(root).exit_code == 0
     flags = load_config(root / "tenantlint.toml").tenancy_flags
     assert set(flags) == {"APP_MULTI_ORG", "MULTITENANT_MODE"}
+
+
+GROUPS = """from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    id = Column(Integer, primary_key=True)
+
+
+class Recipe(Base):
+    __tablename__ = "recipes"
+    id = Column(Integer, primary_key=True)
+    group_id = Column(Integer, ForeignKey("groups.id"), nullable=False)
+    group = relationship("Group")
+
+
+class ShoppingList(Base):
+    __tablename__ = "shopping_lists"
+    id = Column(Integer, primary_key=True)
+    group_id = Column(Integer, ForeignKey("groups.id"), nullable=False)
+    group = relationship(Group)
+    name = Column(String)
+"""
+
+
+def test_sqlalchemy_group_tenant_by_model_and_relationship_names(tmp_path: Path) -> None:
+    root = write(tmp_path, {"app/models.py": GROUPS})
+    res = init(root)
+    assert res.exit_code == 0, res.output
+    cfg = load_config(root / "tenantlint.toml")
+    assert cfg.tenant_fields == ("group_id", "group")  # `filter(Recipe.group == g)` too
+    assert cfg.tenant_models == ("Group",)  # the model; `groups` is its table
