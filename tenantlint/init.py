@@ -9,12 +9,15 @@ for what no fact records, from the text of the product code (`initscan`; never t
   (`organization` for `organization_id`), the SQLAlchemy relationship (`org` for `org_id`);
 - the tenant root: the model those columns reference, by its model name (or the one named after
   the concept);
-- RLS wrappers: the top-level functions that write a session setting (`set_config`, `SET LOCAL`);
+- RLS wrappers: the top-level functions that write a session setting an RLS policy reads
+  (`set_config`, `SET LOCAL`);
 - tenant resolvers: functions named after the concept (`getCurrentOrgId`, `resolve_tenant`) or
   used as a FastAPI dependency (of those, the ones the code calls, when it calls any);
 - scope helpers: functions whose body returns a tenant predicate (`return { orgId }`);
 - guards: `register…Guard(client)` calls; tenancy flags: environment reads named `*TENAN*`,
   `*MULTI*` that are switches.
+
+What the evidence only suggests is written commented out (`Offer`), for a person to confirm.
 
 The table goes to the existing config file with `--force`, else appended to `pyproject.toml`,
 else to a new `tenantlint.toml`. An existing configuration is never overwritten without `--force`.
@@ -50,6 +53,14 @@ _RESOLVER = re.compile(r"^(?:get|resolve|require|current|use|load|fetch)", re.IG
 _DEPENDS = re.compile(r"\bDepends\(\s*(\w+)\s*\)")
 
 
+@dataclass(frozen=True)
+class Offer:
+    """Settings the evidence only suggests: written commented out, for a person to confirm."""
+
+    why: str
+    settings: dict[str, list[str]]
+
+
 @dataclass
 class Detection:
     """What init found, and why (`notes`, printed for the user)."""
@@ -62,7 +73,7 @@ class Detection:
     scope_helpers: list[str] = field(default_factory=list)
     guards: list[str] = field(default_factory=list)
     tenancy_flags: list[str] = field(default_factory=list)
-    global_candidates: list[str] = field(default_factory=list)  # suggested, never enabled
+    offers: dict[str, Offer] = field(default_factory=dict)  # by the key they are written under
     cross_tenant_globs: list[str] = field(default_factory=list)  # non-product code it holds
     notes: list[str] = field(default_factory=list)
 
@@ -183,44 +194,67 @@ def _detect_global_candidates(found: Detection, files: dict[str, FileFacts]) -> 
         targets = (tmap.entity(f.relation.target) for f in info.fields if f.relation is not None)
         return any(t is not None and t.classification in ("root", "scoped") for t in targets)
 
-    found.global_candidates = sorted(
+    names = sorted(
         info.name
         for info in tmap.entities
         if info.classification == "unscoped" and info.decl.kind != "view" and not linked(info)
     )
-    if found.global_candidates:
+    if names:
+        found.offers["global-models"] = Offer(
+            "candidates: no tenant column and no link to a tenant table; confirm each",
+            {"global-models": names},
+        )
         found.notes.append(
-            f"global-model candidates: {len(found.global_candidates)} models have no tenant column "
+            f"global-model candidates: {len(names)} models have no tenant column "
             "and no link to a tenant table (left commented out: confirm each)"
         )
 
 
 def _detect_wrappers(found: Detection, files: dict[str, FileFacts], texts: dict[str, str]) -> None:
-    """The functions that write a session setting, named as callers call them: the top-level
-    function around a callback (`$allOperations` inside `forTenant`) or a nested helper."""
-    writers: Counter[str] = Counter()
+    """The functions that write a session setting the RLS policies read, named as callers call
+    them: the top-level function around a callback (`$allOperations` inside `forTenant`) or the
+    method itself. A tenant-named setting no policy in the project reads is only offered."""
+    read = {
+        s for f in files.values() for op in f.sql_ops if op.policy for s in op.policy.settings_read
+    }
+    writers: dict[str, Counter[str]] = {}
     for path, facts in files.items():
         if path not in texts and not path.endswith(".sql"):
             continue  # test, seed and script code
-        sites = [(s.function, s.loc.line) for s in facts.settings]
+        sites = [(s.function, s.loc.line, s.setting) for s in facts.settings]
         sites += [
-            (r.function, r.loc.line)
+            (r.function, r.loc.line, w.setting)
             for r in facts.raw_sql
-            if any(st.settings_written for st in r.statements)
+            for st in r.statements
+            for w in st.settings_written
         ]
-        for function, line in sites:
+        for function, line, setting in sites:
             if function and path in texts:
-                function = initscan.top_level_at(texts[path], line) or function
+                function = initscan.top_level_at(texts[path], line) or function.rsplit(".")[-1]
             if function:
-                writers[function] += 1
-    found.rls_wrappers = [name for name, _ in writers.most_common(5)]
+                writers.setdefault(setting, Counter())[function] += 1
+    used = Counter({n: c for s in read & set(writers) for n, c in writers[s].items()})
+    found.rls_wrappers = [name for name, _ in used.most_common(5)]
+    offered = sorted(
+        {n for s, names in writers.items() if s not in read and _CONCEPT.search(s) for n in names}
+        - set(found.rls_wrappers)
+    )
+    if offered:
+        found.offers["rls-wrappers"] = Offer(
+            "they write a tenant setting that no RLS policy in the project reads",
+            {"rls-wrappers": offered},
+        )
     found.notes.append(
         "RLS wrappers: "
         + (
-            ", ".join(found.rls_wrappers) + " — they write a session setting"
-            if writers
-            else "none (no function writes a session setting)"
+            ", ".join(found.rls_wrappers)
+            + " — they set "
+            + ", ".join(sorted(read & set(writers)))
+            + ", which the RLS policies read"
+            if used
+            else "none (no function sets a setting that an RLS policy reads)"
         )
+        + (f" (left commented out: {', '.join(offered)})" if offered else "")
     )
 
 
@@ -281,10 +315,11 @@ def _detect_cross_tenant_code(found: Detection, rels: list[str]) -> None:
 
 
 def render_toml(found: Detection, table: bool) -> str:
-    """The config, as `[tool.tenantlint]` (pyproject) or top-level keys (tenantlint.toml)."""
+    """The config, as `[tool.tenantlint]` (pyproject) or top-level keys (tenantlint.toml); what
+    the evidence only suggests is written commented out under its key."""
     lines = ["[tool.tenantlint]"] if table else []
     lines.append("# Written by `tenantlint init`; review it, then run `tenantlint check`.")
-    keys = (
+    keys: tuple[tuple[str, list[str]], ...] = (
         ("tenant-fields", found.tenant_fields),
         ("tenant-models", found.tenant_models),
         ("rls-wrappers", found.rls_wrappers),
@@ -292,16 +327,22 @@ def render_toml(found: Detection, table: bool) -> str:
         ("scope-helpers", found.scope_helpers),
         ("guards", found.guards),
         ("tenancy-flags", found.tenancy_flags),
+        ("global-models", []),
     )
     for key, values in keys:
         if values:
-            lines.append(f"{key} = [{', '.join(json.dumps(v) for v in values)}]")
-    lines.append("global-models = []  # models shared by all tenants on purpose")
-    if found.global_candidates:
-        names = ", ".join(json.dumps(n) for n in found.global_candidates)
-        lines.append("# candidates: no tenant column and no link to a tenant table; confirm each:")
-        lines.append(f"# global-models = [{names}]")
+            lines.append(f"{key} = {_toml_list(values)}")
+        if key == "global-models":
+            lines.append("global-models = []  # models shared by all tenants on purpose")
+        if key in found.offers:
+            offer = found.offers[key]
+            lines.append(f"# {offer.why}:")
+            lines += [f"# {k} = {_toml_list(v)}" for k, v in offer.settings.items()]
     return "\n".join(lines) + "\n"
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
 def _without_table(text: str) -> str:

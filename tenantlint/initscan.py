@@ -19,7 +19,7 @@ CODE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", "
 
 _TOP_LEVEL = re.compile(
     r"(?:export\s+)?(?:default\s+)?(?:async\s+)?"
-    r"(?:function\s*\*?\s*(\w+)|(?:const|let|var)\s+(\w+)\s*=|class\s+(\w+)|def\s+(\w+))"
+    r"(?:function\s*\*?\s*(\w+)|(?:const|let|var)\s+(\w+)\s*=|def\s+(\w+)|(class)\s+\w+)"
 )
 _GUARD_CALL = re.compile(r"(?<![\w$])(?<!def )(?<!function )(register\w*guard\w*)\s*\(", re.I)
 _ENV_READ = re.compile(
@@ -56,12 +56,13 @@ def product_code(root: Path, rels: Iterable[str]) -> dict[str, str]:
 
 
 def top_level_at(text: str, line: int) -> str | None:
-    """The top-level function, constant or class whose definition holds `line` (1-based)."""
+    """The top-level function or constant whose definition holds `line` (1-based); None inside a
+    class, whose methods are named as they are."""
     name = None
     for source in text.splitlines()[:line]:
         m = _TOP_LEVEL.match(source)
         if m:
-            name = next(g for g in m.groups() if g)
+            name = next((g for g in m.groups()[:3] if g), None)
     return name
 
 

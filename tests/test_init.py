@@ -91,6 +91,10 @@ def get_workspace_for_request(request):
 """
 
 PYPROJECT = '[project]\nname = "app"\n\n[tool.other]\nkey = 1\n'
+# a policy that reads the setting `withOrg` writes: what makes `withOrg` an RLS wrapper
+RLS_MIGRATION = """ALTER TABLE "Invoice" ENABLE ROW LEVEL SECURITY;
+CREATE POLICY invoice_org ON "Invoice" USING ("orgId" = current_setting('app.org_id'));
+"""
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -111,6 +115,7 @@ def prisma_app(tmp_path: Path) -> Path:
         tmp_path,
         {
             "prisma/schema.prisma": PRISMA,
+            "prisma/migrations/20240101000000_rls/migration.sql": RLS_MIGRATION,
             "src/lib/org.ts": TS,
             "src/lib/org.test.ts": "export {};\n",
             "pyproject.toml": PYPROJECT,
@@ -137,7 +142,7 @@ def test_detects_prisma_project_and_appends_to_pyproject(prisma_app: Path) -> No
     assert '# global-models = ["User"]' in text and cfg.global_models == ()
     assert "not linted by the code rules (non-product-code): **/*.test.* (1 files)" in res.output
     assert "per-file-ignores" not in text and cfg.per_file_ignores == {}
-    assert "withOrg — they write a session setting" in res.output
+    assert "withOrg — they set app.org_id, which the RLS policies read" in res.output
     assert find_config_file(prisma_app) == prisma_app / "pyproject.toml"
 
 
@@ -294,7 +299,14 @@ def test_an_rls_callback_is_named_by_its_top_level_function(tmp_path: Path) -> N
         "  );\n"
         "}\n"
     )
-    root = write(tmp_path, {"prisma/schema.prisma": PRISMA, "src/lib/rls.ts": rls})
+    root = write(
+        tmp_path,
+        {
+            "prisma/schema.prisma": PRISMA,
+            "prisma/migrations/20240101000000_rls/migration.sql": RLS_MIGRATION,
+            "src/lib/rls.ts": rls,
+        },
+    )
     assert init(root).exit_code == 0
     assert load_config(root / "tenantlint.toml").rls_wrappers == ("forOrg",)
 
@@ -348,3 +360,32 @@ def test_sqlalchemy_group_tenant_by_model_and_relationship_names(tmp_path: Path)
     cfg = load_config(root / "tenantlint.toml")
     assert cfg.tenant_fields == ("group_id", "group")  # `filter(Recipe.group == g)` too
     assert cfg.tenant_models == ("Group",)  # the model; `groups` is its table
+
+
+SETTINGS_PY = """from sqlalchemy import text
+
+
+class Search:
+    def tune(self, session):
+        session.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.5"))
+
+
+def with_org(session, org_id):
+    session.execute(text("SELECT set_config('app.org_id', :o, true)"), {"o": org_id})
+"""
+
+
+def test_rls_wrappers_set_what_a_policy_reads(tmp_path: Path) -> None:
+    files = {"app/models.py": GROUPS, "app/db.py": SETTINGS_PY}
+    root = write(tmp_path / "no-policy", files)
+    res = init(root)
+    assert res.exit_code == 0, res.output
+    text = (root / "tenantlint.toml").read_text()
+    assert load_config(root / "tenantlint.toml").rls_wrappers == ("withTenantRLS",)  # default
+    # no policy reads app.org_id: offered, commented out; the search tuning is not offered
+    assert '# rls-wrappers = ["with_org"]' in text and "Search" not in text and "tune" not in text
+
+    policy = "CREATE POLICY p ON recipes USING (group_id = current_setting('app.org_id')::int);\n"
+    root = write(tmp_path / "policy", {**files, "migrations/0001_rls.sql": policy})
+    assert init(root).exit_code == 0
+    assert load_config(root / "tenantlint.toml").rls_wrappers == ("with_org",)
