@@ -8,7 +8,7 @@ for what no fact records, from the text of the product code (`initscan`; never t
   over tables, with the name queries use beside it: a Django foreign key's field
   (`organization` for `organization_id`), the SQLAlchemy relationship (`org` for `org_id`);
 - the tenant root: the model those columns reference, by its model name (or the one named after
-  the concept);
+  the concept); when it belongs to another tenant-like model, that level is offered commented out;
 - RLS wrappers: the top-level functions that write a session setting an RLS policy reads
   (`set_config`, `SET LOCAL`);
 - tenant resolvers: functions named after the concept (`getCurrentOrgId`, `resolve_tenant`) or
@@ -174,11 +174,46 @@ def _detect_tenant(found: Detection, entities: list[Entity]) -> None:
         root_model = named[0]
         found.notes.append(f"tenant root: {root_model} — named after the tenant column")
     found.tenant_models = [root_model]
+    _detect_parent(found, entities, spellings)
 
 
 def _model_names(entities: list[Entity]) -> dict[str, str]:
     """Table → ORM model name: a foreign key names a table, the config names the model."""
     return {e.table: e.name for e in entities if e.source != "sql"}
+
+
+def _detect_parent(
+    found: Detection, entities: list[Entity], spellings: dict[str, Counter[str]]
+) -> None:
+    """A tenant root that itself belongs to another tenant-like model (an Organization's
+    Workspaces): which level isolates tenants is a person's call, so the upper one is offered
+    commented out."""
+    root = found.tenant_models[0]
+    models = _model_names(entities)
+    for ent in (e for e in entities if e.name == root):
+        columns = {f.column: f for f in ent.fields}
+        for f in ent.fields:
+            ref = f.relation
+            fk = columns.get(ref.fields[0]) if ref and ref.fields else f
+            if ref is None or fk is None or f.optional or fk.unique:  # 1:1 is not a parent
+                continue
+            target = models.get(ref.target, ref.target)
+            concept = _concept(fk) if _FK_SUFFIX.search(fk.column) else None
+            if target == root or concept is None or concept not in spellings:
+                continue
+            fact = f"{root} belongs to {target} ({root}.{fk.column})"
+            found.offers["tenant-models"] = Offer(
+                f"{fact}: if the tenant is the {target}, use instead",
+                {
+                    "tenant-fields": [n for n, _ in spellings[concept].most_common()],
+                    "tenant-models": [target],
+                },
+            )
+            found.notes.append(
+                f"tenant root: {fact}; if the tenant is the {target}, "
+                "use the alternative left commented out"
+            )
+            return
 
 
 def _detect_global_candidates(found: Detection, files: dict[str, FileFacts]) -> None:

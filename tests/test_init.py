@@ -389,3 +389,61 @@ def test_rls_wrappers_set_what_a_policy_reads(tmp_path: Path) -> None:
     root = write(tmp_path / "policy", {**files, "migrations/0001_rls.sql": policy})
     assert init(root).exit_code == 0
     assert load_config(root / "tenantlint.toml").rls_wrappers == ("with_org",)
+
+
+NESTED = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Organization {
+  id         String      @id
+  workspaces Workspace[]
+  members    Member[]
+}
+
+model Member {
+  id             String       @id
+  organizationId String
+  organization   Organization @relation(fields: [organizationId], references: [id])
+}
+
+model Workspace {
+  id             String       @id
+  organizationId String
+  organization   Organization @relation(fields: [organizationId], references: [id])
+  surveys        Survey[]
+  tags           Tag[]
+}
+
+model Survey {
+  id          String    @id
+  workspaceId String
+  workspace   Workspace @relation(fields: [workspaceId], references: [id])
+}
+
+model Tag {
+  id          String    @id
+  workspaceId String
+  workspace   Workspace @relation(fields: [workspaceId], references: [id])
+}
+
+model Action {
+  id          String    @id
+  workspaceId String
+}
+"""
+
+
+def test_a_root_inside_another_tenant_offers_the_upper_level(tmp_path: Path) -> None:
+    root = write(tmp_path, {"prisma/schema.prisma": NESTED})
+    res = init(root)
+    assert res.exit_code == 0, res.output
+    text = (root / "tenantlint.toml").read_text()
+    cfg = load_config(root / "tenantlint.toml")
+    assert cfg.tenant_fields == ("workspaceId",) and cfg.tenant_models == ("Workspace",)
+    assert (
+        "# Workspace belongs to Organization (Workspace.organizationId): if the tenant is the "
+        'Organization, use instead:\n# tenant-fields = ["organizationId"]\n'
+        '# tenant-models = ["Organization"]\n'
+    ) in text
