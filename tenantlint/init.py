@@ -11,11 +11,14 @@ for what no fact records, from the text of the product code (`initscan`; never t
   the concept); when it belongs to another tenant-like model, that level is offered commented out;
 - RLS wrappers: the top-level functions that write a session setting an RLS policy reads
   (`set_config`, `SET LOCAL`);
-- tenant resolvers: functions named after the concept (`getCurrentOrgId`, `resolve_tenant`) or
-  used as a FastAPI dependency (of those, the ones the code calls, when it calls any);
-- scope helpers: functions whose body returns a tenant predicate (`return { orgId }`);
-- guards: `register…Guard(client)` calls; tenancy flags: environment reads named `*TENAN*`,
-  `*MULTI*` that are switches.
+- tenant resolvers: server-side functions named after the tenant (`getCurrentOrgId`,
+  `resolve_tenant`) that read the request or the session, or FastAPI dependencies named after it;
+  not hooks, client-side code, lists, nor lookups taking the tenant (of those, the ones the code
+  calls, when it calls any);
+- scope helpers: functions whose one statement returns a filter on the tenant column
+  (`return { orgId }`, `Model.org_id == org_id`), not a serialised record;
+- guards: `register…Guard(client)` calls; tenancy flags: environment switches named `*TENAN*`,
+  `MULTI_TENAN*`, `MULTI_ORG` (not `MAINTENANCE_MODE`, not another MULTI).
 
 What the evidence only suggests is written commented out (`Offer`), for a person to confirm.
 
@@ -42,15 +45,31 @@ from tenantlint.tenancy import EntityInfo, TenancyMap
 CONCEPTS = ("tenant", "organization", "org", "workspace", "team", "account", "company", "group")
 _CONCEPT = re.compile("|".join(CONCEPTS), re.IGNORECASE)
 _FK_SUFFIX = re.compile(r"(?:_id|Id|ID|_uuid|Uuid)$")
-_FUNC = re.compile(
-    r"(?:function\s+|def\s+|(?:const|let)\s+)(\w*(?:"
-    + "|".join(c.capitalize() for c in CONCEPTS)
-    + "|"
-    + "|".join(CONCEPTS)
-    + r")\w*)"
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_VERBS = frozenset(
+    {
+        "get",
+        "resolve",
+        "require",
+        "current",
+        "load",
+        "fetch",
+        "ensure",
+        "assert",
+        "check",
+        "throw",
+        "verify",
+        "authorize",
+    }
 )
-_RESOLVER = re.compile(r"^(?:get|resolve|require|current|use|load|fetch)", re.IGNORECASE)
-_DEPENDS = re.compile(r"\bDepends\(\s*(\w+)\s*\)")
+_PREPOSITIONS = frozenset({"by", "for", "and", "or", "from", "of", "in", "with", "to", "on", "per"})
+# what a resolver's name may say it reads after the tenant: `get_org_for_request`, not `ById`
+_SOURCES = frozenset({"for", "from", "of", "in", "or"})
+_ORG = frozenset({"org", "organization", "organisation"})
+# what may follow the concept in a resolver's name: `getOrgId`, `require_team_access`
+_OBJECT_SUFFIXES = frozenset(
+    {"id", "slug", "uuid", "context", "ctx", "access", "member", "membership"}
+)
 
 
 @dataclass(frozen=True)
@@ -101,8 +120,11 @@ def detect(root: Path, files: dict[str, FileFacts]) -> Detection:
     _detect_tenant(found, entities)
     _detect_global_candidates(found, files)
     _detect_wrappers(found, files, texts)
-    _detect_resolvers(found, texts)
-    _detect_code(found, texts)
+    names = set(found.tenant_fields or Config().tenant_fields)
+    models = {e.name for e in entities}
+    defs = {d.name: d for d in initscan.definitions(texts, names, models) if not d.client}
+    _detect_resolvers(found, defs, texts)
+    _detect_code(found, defs, texts)
     _detect_cross_tenant_code(found, list(files))
     return found
 
@@ -293,16 +315,68 @@ def _detect_wrappers(found: Detection, files: dict[str, FileFacts], texts: dict[
     )
 
 
-def _detect_resolvers(found: Detection, texts: dict[str, str]) -> None:
-    """Functions named after the concept with a resolving verb, or FastAPI dependencies named
-    after it; of those, the ones the code uses, when any is used (a resolver nobody calls, such
-    as a public page's fallback, is not the one requests go through)."""
-    resolvers: Counter[str] = Counter()
-    for text in texts.values():
-        for name in _FUNC.findall(text):
-            if _RESOLVER.search(name) and name not in found.rls_wrappers:
-                resolvers[name] += 1
-        resolvers.update(n for n in _DEPENDS.findall(text) if _CONCEPT.search(n))
+def _words(name: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def _concept_words(found: Detection) -> set[str]:
+    """The words that name the tenant: `org`, `organization` for `org_id` and Organization."""
+    default = Config()
+    upper = found.offers.get("tenant-models")
+    names = [
+        *(found.tenant_fields or default.tenant_fields),
+        *(found.tenant_models or default.tenant_models),
+        *(n for values in (upper.settings.values() if upper else ()) for n in values),
+    ]
+    words = {w for n in names for w in _words(n) if w not in _OBJECT_SUFFIXES}
+    return words | (_ORG if words & _ORG else set())
+
+
+def _names_tenant(name: str, concepts: set[str]) -> bool:
+    """`getCurrentOrgId`, `resolve_tenant`, `get_workspace_for_request`: a verb, then the tenant
+    in the singular as what it yields. Not a hook (`useOrg`), a list (`getOrgs`), a lookup by the
+    tenant (`get_by_org`, `getEventsForOrg`) nor something of the tenant (`get_org_role`)."""
+    w = _words(name)
+    hits = [i for i, x in enumerate(w) if x in concepts]
+    plural = any(x.endswith("s") and x[:-1] in concepts for x in w)
+    if not hits or plural or w[0] not in _VERBS or any(w[i - 1] in _PREPOSITIONS for i in hits):
+        return False
+    rest = w[hits[-1] + 1 :]
+    rest = rest[1:] if rest and rest[0] in _OBJECT_SUFFIXES else rest
+    return not rest or rest[0] in _SOURCES
+
+
+def _takes_tenant(d: initscan.Definition, concepts: set[str]) -> bool:
+    """A parameter that is the tenant or its key (`org`, `teamId`, `workspace_slug`): the
+    function looks the tenant up rather than finding the caller's."""
+    return any(
+        x in concepts or x == "slug" or (x.endswith("s") and x[:-1] in concepts)
+        for p in d.params
+        for x in _words(p)
+    )
+
+
+def _detect_resolvers(
+    found: Detection, defs: dict[str, initscan.Definition], texts: dict[str, str]
+) -> None:
+    """Server-side functions named after the tenant that read the request, the session or the
+    signed-in user, and FastAPI dependencies named after it; not those taking the tenant as an
+    argument (lookups). Of those, the ones the code uses, when any is used (a resolver nobody
+    calls, such as a public page's fallback, is not the one requests go through)."""
+    concepts = _concept_words(found)
+
+    def resolver(name: str, depended: bool) -> bool:
+        d = defs.get(name)
+        return (
+            _names_tenant(name, concepts)
+            and not name.startswith("_")
+            and name not in found.rls_wrappers
+            and (d is None or (not d.method and not _takes_tenant(d, concepts)))
+            and (depended or (d is not None and d.reads_request))
+        )
+
+    resolvers = Counter({n: 1 for n in defs if resolver(n, depended=False)})
+    resolvers.update(n for n in initscan.dependencies(texts).elements() if resolver(n, True))
     uses = {
         n: sum(len(re.findall(rf"(?<![\w$]){re.escape(n)}\b", t)) for t in texts.values()) - 1
         for n in resolvers
@@ -313,22 +387,24 @@ def _detect_resolvers(found: Detection, texts: dict[str, str]) -> None:
     found.notes.append(
         "tenant resolvers: "
         + (", ".join(found.tenant_resolvers) or "none found")
-        + " — by name, or used as a dependency"
+        + " — named after the tenant, reading the request or used as a dependency"
         + (f" (left out, called nowhere: {', '.join(unused)})" if unused else "")
     )
 
 
-def _detect_code(found: Detection, texts: dict[str, str]) -> None:
-    """Scope helpers, guards and tenancy flags, from the product code's text."""
-    names = set(found.tenant_fields or Config().tenant_fields)
-    helpers = initscan.scope_helpers(texts, names)
-    found.scope_helpers = [n for n, _ in helpers.most_common(5) if n not in found.rls_wrappers]
+def _detect_code(
+    found: Detection, defs: dict[str, initscan.Definition], texts: dict[str, str]
+) -> None:
+    """Scope helpers, guards and tenancy flags, from the product code."""
+    found.scope_helpers = [
+        n for n, d in defs.items() if d.predicate and n not in found.rls_wrappers
+    ][:5]
     found.guards = [n for n, _ in initscan.guards(texts).most_common(5)]
     found.tenancy_flags = [n for n, _ in initscan.tenancy_flags(texts).most_common(5)]
     found.notes += [
         "scope helpers: "
         + (", ".join(found.scope_helpers) or "none found")
-        + " — they return a tenant predicate",
+        + " — they return a filter on the tenant column",
         "guards: " + (", ".join(found.guards) or "none found") + " — called on a client",
         "tenancy flags: "
         + (", ".join(found.tenancy_flags) or "none found")

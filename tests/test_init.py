@@ -311,6 +311,162 @@ def test_an_rls_callback_is_named_by_its_top_level_function(tmp_path: Path) -> N
     assert load_config(root / "tenantlint.toml").rls_wrappers == ("forOrg",)
 
 
+def test_resolvers_are_server_functions_that_find_the_callers_tenant(tmp_path: Path) -> None:
+    server = (  # React's `cache` is server code too
+        'import { cookies } from "next/headers";\n'
+        'import { cache } from "react";\n\n'
+        "export const requireOrgAccess = cache(async (req: Request) => {\n"
+        '  const org = req.headers.get("x-org");\n'
+        "  return org;\n"
+        "});\n"
+        "export async function getOrgRole(userId: string, orgId: string) {\n"
+        '  return "admin";\n'
+        "}\n"
+        "export const getOrgById = async (orgId: string) => ({ id: orgId });\n"
+        "export async function getOrgs() {\n"
+        "  return cookies();\n"
+        "}\n"
+    )
+    hook = (
+        'import { useContext } from "react";\n\n'
+        "export function useOrg() {\n  return useContext(OrgContext);\n}\n"
+        "export function getCurrentOrg(req: Request) {\n  return req;\n}\n"
+    )
+    store = (
+        'import { makeObservable } from "mobx";\n\n'
+        "export const getActiveOrg = (req: Request) => req.url;\n"
+    )
+    uses = (
+        'import { requireOrgAccess, getOrgRole, getOrgById, getOrgs } from "./org";\n'
+        'import { getActiveOrg } from "../store/org";\n\n'
+        "export async function GET(req: Request) {\n"
+        "  await requireOrgAccess(req);\n"
+        "  await getOrgRole('u', 'o');\n"
+        "  await getOrgById('o');\n"
+        "  await getOrgs();\n"
+        "  getActiveOrg(req);\n"
+        "}\n"
+    )
+    root = write(
+        tmp_path,
+        {
+            "prisma/schema.prisma": PRISMA,
+            "src/lib/org.ts": server,
+            "src/lib/route.ts": uses,
+            "src/store/org.ts": store,
+            "src/components/org-switcher.tsx": hook,
+        },
+    )
+    res = init(root)
+    assert res.exit_code == 0, res.output
+    # not the role getter, the lookup by id, the list, the hook, nor client-side code
+    assert load_config(root / "tenantlint.toml").tenant_resolvers == ("requireOrgAccess",)
+
+
+PY_RESOLVERS = """from fastapi import Depends
+from werkzeug.local import LocalProxy
+
+from flask import g, request
+
+
+def _get_current_org():
+    return g.get("org") or request.view_args.get("org")
+
+
+current_org = LocalProxy(_get_current_org)
+
+
+def get_by_slug_and_org(slug, org):
+    return None
+
+
+def get_org_for_login(slug: str):
+    return None
+
+
+def get_org_settings(request):
+    return {}
+
+
+def list_things(org=Depends(get_org_for_login), other=Depends(current_org)):
+    return [get_by_slug_and_org("a", org), get_org_settings(request)]
+"""
+
+
+def test_python_resolvers_leave_lookups_out_and_name_proxies_as_used(tmp_path: Path) -> None:
+    root = write(tmp_path, {"projects/models.py": DJANGO, "app/tenancy.py": PY_RESOLVERS})
+    res = init(root)
+    assert res.exit_code == 0, res.output
+    # `current_org`, not the private function it wraps; not a lookup taking the tenant (or its
+    # slug), even as a dependency; not something of the tenant (`get_org_settings`)
+    assert load_config(root / "tenantlint.toml").tenant_resolvers == ("current_org",)
+
+
+SCOPE_HELPERS_TS = """export const serializeProject = (p: Project) => ({
+  id: p.id,
+  orgId: p.orgId,
+  name: p.name,
+});
+export const logContext = (data: Job) => ({ orgId: data.orgId, jobId: data.jobId });
+export async function createdResult(orgId: string) {
+  await audit(orgId);
+  return { orgId };
+}
+export function projectWhere(orgId: string, extra?: object): ProjectWhereInput {
+  return { orgId, ...extra };
+}
+"""
+SCOPE_HELPERS_PY = """from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column()
+
+
+def to_row(record):
+    return {"id": record["id"], "org_id": str(record["org_id"])}
+
+
+def new_note(project):
+    return Note(org_id=project.org_id)
+
+
+def is_org_kind(value):
+    return value[0] == Kind.org_id
+
+
+def same_org(a, b):
+    return a.org_id == b.org_id
+
+
+def notes_of(org_id):
+    return Note.org_id == org_id
+"""
+
+
+def test_scope_helpers_return_a_filter_not_a_record(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "prisma/schema.prisma": PRISMA,
+            "src/lib/scope.ts": SCOPE_HELPERS_TS,
+            "app/notes.py": SCOPE_HELPERS_PY,
+        },
+    )
+    res = init(root)
+    assert res.exit_code == 0, res.output
+    # not a serialised record, a log context, a result built after other work, a model
+    # constructed, an enum compared, nor two tenant columns joined
+    helpers = load_config(root / "tenantlint.toml").scope_helpers
+    assert set(helpers) == {"projectWhere", "notes_of"}
+
+
 def test_tenancy_flags_name_tenancy_not_any_multi(tmp_path: Path) -> None:
     settings = (
         "import os\n\n"
