@@ -77,7 +77,7 @@ class Calls(Queries):
         source, name = self.taint(value), None
         if source is None and isinstance(value, ast.Name) and value.id in f.path_params:
             source, name = f"path parameter `{value.id}`", value.id
-        free = free_names([value])
+        free = _free(value)
         if source is None and not (free and free <= f.params):
             return []
         forwarded = self.forwarded(f, [value]) if source is None else ()
@@ -140,6 +140,27 @@ def _params(node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> tuple
         positional = positional[1:]
     out = [Param(name=p.arg, index=i) for i, p in enumerate(positional)]
     return tuple(out + [Param(name=p.arg, index=-2) for p in a.kwonlyargs])
+
+
+def _free(value: ast.expr) -> set[str]:
+    """The names an argument forwards as it is: a name, `a.b.c`, `a[0]`, a conversion of one
+    (`int(task_id)`); anything built from more (a call, a dict) forwards no parameter."""
+    head = value
+    for _ in range(8):
+        if isinstance(head, (ast.Attribute, ast.Subscript, ast.Starred)):
+            head = head.value
+        elif (
+            isinstance(head, ast.Call)
+            and isinstance(head.func, ast.Name)
+            and head.func.id in ("int", "str", "UUID", "float")
+            and len(head.args) == 1
+        ):
+            head = head.args[0]
+        else:
+            break
+    if isinstance(head, ast.Constant):
+        return set()
+    return free_names([head]) if isinstance(head, ast.Name) else {"<computed>"}
 
 
 def _entry(f: FuncCtx) -> bool:
