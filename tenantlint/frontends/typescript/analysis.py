@@ -112,7 +112,7 @@ class Analysis(TenancyFacts):
         guards = GuardPatterns(self.src, self.config, self.prisma)
         queries = [self._query_site(p, guards) for p in self.prisma]
         raw_sites = [self._raw_site(r) for r in self.raw]
-        self.call_facts = self._call_facts()
+        self.call_facts = self._call_facts(caps.get("import", []))
         handlers = self._handlers()
         functions, calls = self.call_facts.collect(
             self._plain_calls, queries, {h.name for h in handlers}
@@ -216,11 +216,15 @@ class Analysis(TenancyFacts):
             params=query_params(p),
         )
 
-    def _call_facts(self) -> CallFacts:
+    def _call_facts(self, imports: list[Node]) -> CallFacts:
         from tenantlint.frontends.typescript.routes import module_functions
 
         return CallFacts(
-            self.src, self.config.tenant_fields, self._request_source, module_functions(self.src)
+            self.src,
+            self.config.tenant_fields,
+            self._request_source,
+            module_functions(self.src),
+            _unique(imports),
         )
 
     def _context_providers(self) -> list[ContextProvider]:
@@ -429,4 +433,5 @@ def _main_query(names: tuple[str, ...], flags: tuple[str, ...]) -> str:
 (assignment_pattern) @default
 (variable_declarator name: (_) value: (_)) @decl
 (call_expression function: (identifier) @plain)
+(program (import_statement) @import)
 """

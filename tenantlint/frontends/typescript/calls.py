@@ -129,6 +129,7 @@ class CallFacts:
         tenant_fields: tuple[str, ...],
         request_source: Callable[[Node], str | None],
         module_functions: dict[str, Node],
+        imports: list[Node],
     ) -> None:
         self.src = src
         self.module = module_key(src.path)
@@ -141,7 +142,7 @@ class CallFacts:
             and _REQUEST_BYTES.search(src.data) is not None
         )
         self.module_functions = module_functions
-        self.imports = self._imports()
+        self.imports = self._imports(imports)
 
     def collect(
         self, plain_calls: list[Node], queries: list[QuerySite], handlers: set[str]
@@ -152,7 +153,7 @@ class CallFacts:
         for ident in sorted(plain_calls, key=lambda n: n.start_byte):
             call = ident.parent
             callee = self._callee(text(ident))
-            found = self._caller(call) if call is not None else None
+            found = self._caller(call) if call is not None and callee is not None else None
             if call is None or callee is None or found is None:
                 continue
             label, fn, inputs = found
@@ -195,11 +196,11 @@ class CallFacts:
             )
         return summaries, calls
 
-    def _imports(self) -> dict[str, str]:
-        """Local name → `<module>#<imported name>` of every import."""
+    def _imports(self, statements: list[Node]) -> dict[str, str]:
+        """Local name → `<module>#<imported name>` of every import statement."""
         out: dict[str, str] = {}
-        for stmt in self.src.root.named_children:
-            source = stmt.child_by_field_name("source") if stmt.type == "import_statement" else None
+        for stmt in statements:
+            source = stmt.child_by_field_name("source")
             spec = string_value(source) if source is not None else None
             if spec is None:
                 continue
