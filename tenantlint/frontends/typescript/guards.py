@@ -90,9 +90,14 @@ class GuardPatterns:
             if (
                 p.action == "read"
                 and p.selected
-                and p.selected <= {"id", *self.config.tenant_fields}
+                and all(
+                    k == "id" or k in self.config.tenant_fields or k.endswith("Id")
+                    for k in p.selected
+                )
             ):
-                return "tenant-lookup"  # reads only the row's tenant, to authorise the caller
+                # reads only the row's tenant or owner ids (`select: { workspaceId: true }`),
+                # to authorise the caller: no row data leaves it
+                return "tenant-lookup"
             if mine and all(_CALLER.match(t) for t in mine):
                 return "caller-identity"
         if p.action == "read":
