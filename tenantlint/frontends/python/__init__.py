@@ -84,16 +84,21 @@ class PythonFrontEnd:
 
     def parse(self, path: str, text: str, config: Config) -> FileFacts:
         try:
-            parsed = parse(text)
+            return self._parse(path, text, config)
         except PythonSyntaxError as err:
             notes = comments(text) if "tenantlint:" in text else ()
             return _rejected(path, text, notes, err)
         except (RecursionError, MemoryError) as err:
+            # a tree too deep for the parser, or for the walk over it (a 50,000-term sum parses
+            # on Python 3.10 and is then too deep to walk)
             error = ParseError(
                 loc=Loc(path=path, line=1),
                 message=f"too deeply nested to analyse ({type(err).__name__})",
             )
             return FileFacts(path=path, frontend=self.name, parse_errors=(error,))
+
+    def _parse(self, path: str, text: str, config: Config) -> FileFacts:
+        parsed = parse(text)
         notes = comments(parsed.text) if "tenantlint:" in text else ()
         if not self._has_marker(text, config):
             return FileFacts(path=path, frontend=self.name, comments=notes)
