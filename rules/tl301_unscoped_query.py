@@ -122,6 +122,8 @@ class UnscopedQuery(Rule):
                             f"filters by its parameters ({', '.join(q.params)}) and no caller is "
                             "visible in the project: its callers decide",
                         )
+                elif _wrapper_checks(tmap, facts, q):
+                    continue  # `@allow_permission` reads and checks the path's project_id
                 elif info.classification == "via-parent":
                     yield from self._child(info, q, q.function in handlers)
                 elif q.pass_through:
@@ -134,8 +136,6 @@ class UnscopedQuery(Rule):
                     yield self.unverified(
                         q.loc, "scoped by the caller's user or membership, not the tenant"
                     )
-                elif _wrapper_checks(tmap, facts, q):
-                    continue  # `@allow_permission` reads and checks the path's project_id
                 else:
                     reached = _reached(tmap, facts, q, handlers)
                     if reached is None:
