@@ -304,3 +304,71 @@ def test_a_link_table_with_nullable_keys_is_scoped_via_its_parent() -> None:
         "RecipeAsset": "via-parent",
         "Setting": "unscoped",
     }
+
+
+def test_a_unique_index_named_through_op_f_is_dropped_by_its_name() -> None:
+    """`op.create_index(op.f("ix_tools_slug"), …, unique=True)` then a later
+    `op.drop_index("ix_tools_slug")` and a plain index: the unique is gone (no TL102)."""
+    first = migration(
+        """
+        def upgrade():
+            op.create_table("tools", sa.Column("id", sa.Integer, primary_key=True),
+                            sa.Column("tenant_id", sa.Integer, nullable=False),
+                            sa.Column("slug", sa.String))
+            op.create_index(op.f("ix_tools_slug"), "tools", ["slug"], unique=True)
+        """,
+        "alembic/versions/a1_tools.py",
+    )
+    second = migration(
+        """
+        def upgrade():
+            op.drop_index("ix_tools_slug", table_name="tools")
+            op.create_index(op.f("ix_tools_slug"), "tools", ["slug"], unique=False)
+        """,
+        "alembic/versions/b2_not_unique.py",
+    )
+    tmap = TenancyMap(CFG, {first.path: first, second.path: second})
+    tools = next(i for i in tmap.entities if i.table == "tools")
+    assert [(i.fields, i.unique) for i in tools.indexes if not i.primary] == [(("slug",), False)]
+
+
+def test_alter_unique_together_replaces_the_models_unique_together() -> None:
+    """Django's `AlterUniqueTogether(unique_together=set())` drops what `CreateModel` made."""
+    create = PythonFrontEnd().parse(
+        "issues/migrations/0001_initial.py",
+        dedent(
+            """\
+            from django.db import migrations, models
+
+
+            class Migration(migrations.Migration):
+                operations = [
+                    migrations.CreateModel(
+                        name="IssueType",
+                        fields=[("id", models.AutoField(primary_key=True)),
+                                ("name", models.CharField(max_length=50))],
+                        options={"unique_together": {("name",)}},
+                    ),
+                ]
+            """
+        ),
+        CFG,
+    )
+    alter = PythonFrontEnd().parse(
+        "issues/migrations/0002_alter.py",
+        dedent(
+            """\
+            from django.db import migrations
+
+
+            class Migration(migrations.Migration):
+                operations = [
+                    migrations.AlterUniqueTogether(name="issuetype", unique_together=set()),
+                ]
+            """
+        ),
+        CFG,
+    )
+    tmap = TenancyMap(CFG, {create.path: create, alter.path: alter})
+    table = next(i for i in tmap.entities if i.table == "issues_issuetype")
+    assert [i for i in table.indexes if i.unique and not i.primary] == []

@@ -26,7 +26,12 @@ from tenantlint.facts import (
     SqlOpKind,
     SqlTemplate,
 )
-from tenantlint.frontends.python.models import ModelExtractor, app_label, field_indexes
+from tenantlint.frontends.python.models import (
+    UNIQUE_TOGETHER,
+    ModelExtractor,
+    app_label,
+    field_indexes,
+)
 from tenantlint.frontends.python.strings import Params, evaluate, module_functions
 from tenantlint.frontends.python.util import (
     Imports,
@@ -269,9 +274,13 @@ class MigrationExtractor(ModuleReader):
         self.ops.append(SqlOp(kind="add_index", table=table, index=index, loc=loc))
 
     def _str(self, node: ast.expr | None, binding: Binding | None = None) -> str | None:
-        """The static string value of an expression (constants, loop variables, helpers)."""
+        """The static string value of an expression (constants, loop variables, helpers);
+        Alembic's `op.f("ix_tools_name")` (a name the naming convention leaves alone) is its
+        string."""
         if node is None:
             return None
+        if isinstance(node, ast.Call) and last_name(node.func) == "f" and len(node.args) == 1:
+            node = node.args[0]
         bound = binding or {}
 
         def resolve(name: str) -> ast.expr | str | None:
@@ -319,7 +328,8 @@ class MigrationExtractor(ModuleReader):
         def arg(i: int, key: str) -> ast.expr | None:
             return kwarg(call, key) or (args[i] if len(args) > i else None)
 
-        model_key = "name" if kind.endswith("Model") or kind == "AlterModelTable" else "model_name"
+        by_name = kind.endswith("Model") or kind in ("AlterModelTable", "AlterUniqueTogether")
+        model_key = "name" if by_name else "model_name"
         model = (literal_str(arg(0, model_key)) or "?").lower()
         ref = f"{app}.{model}"
         table = f"{app}_{model}"  # Django's default; replay substitutes the created table
@@ -400,6 +410,15 @@ class MigrationExtractor(ModuleReader):
             drop: SqlOpKind = "drop_constraint" if kind == "RemoveConstraint" else "drop_index"
             name = literal_str(arg(1, "name"))
             self.ops.append(SqlOp(kind=drop, table=table, name=name, model_ref=ref, loc=loc))
+        elif kind == "AlterUniqueTogether":  # replaces the model's `unique_together`, all of it
+            self.ops.append(
+                SqlOp(kind="drop_index", table=table, name=UNIQUE_TOGETHER, model_ref=ref, loc=loc)
+            )
+            opts = {"unique_together": arg(1, "unique_together") or ast.Set(elts=[])}
+            for idx in self.models.django_meta_indexes(opts, []):
+                self.ops.append(
+                    SqlOp(kind="add_index", table=table, index=idx, model_ref=ref, loc=loc)
+                )
         elif kind in ("AddConstraint", "AddIndex"):
             inner = arg(1, "constraint" if kind == "AddConstraint" else "index")
             if isinstance(inner, ast.Call):

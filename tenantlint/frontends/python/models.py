@@ -49,6 +49,10 @@ def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
+# the name Django's `unique_together` constraints go by: `AlterUniqueTogether` replaces them all
+UNIQUE_TOGETHER = "unique_together"
+
+
 class ModelExtractor(ModuleReader):
     """Entities of one module."""
 
@@ -456,7 +460,14 @@ class ModelExtractor(ModuleReader):
             for g in [ut] if flat else elements(ut):
                 names = literal_strs(g)
                 if names:
-                    out.append(IndexFact(fields=norm(names), unique=True, loc=self.src.loc(g)))
+                    out.append(
+                        IndexFact(
+                            name=UNIQUE_TOGETHER,
+                            fields=norm(names),
+                            unique=True,
+                            loc=self.src.loc(g),
+                        )
+                    )
         for key in ("constraints", "indexes"):
             for call in elements(options.get(key)):
                 if not isinstance(call, ast.Call):
