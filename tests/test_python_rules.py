@@ -122,6 +122,7 @@ class IsReadOnly(BasePermission):
 """
 
 VIEWS = """\
+from rest_framework import viewsets
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
@@ -138,7 +139,19 @@ def project_name(request, project_pk):
 @api_view(["GET"])
 @permission_classes([IsReadOnly])
 def project_title(request, project_pk):  # expect: TL401
-    return Response({"name": Project.objects.get(pk=project_pk).name})
+    return Response({"name": Project.objects.get(pk=project_pk).name})  # expect: TL301
+
+
+class ProjectViewSet(viewsets.ViewSet):
+    permission_classes = [IsProjectAdmin]
+
+    def retrieve(self, request, *args, **kwargs):
+        # the permission class read and checked this very URL parameter
+        return Response({"name": Project.objects.get(pk=self.kwargs["project_pk"]).name})
+
+    def list(self, request, *args, **kwargs):
+        # a URL parameter nothing checked
+        return Response({"name": Project.objects.get(pk=self.kwargs["copy_of"]).name})  # expect: TL301
 """
 
 
@@ -156,5 +169,5 @@ def test_a_drf_permission_class_deciding_by_the_user_establishes_the_tenant(
             "projects/views.py": VIEWS,
         },
     )
-    _, data = run_check(root, "--select", "TL401")
+    _, data = run_check(root, "--select", "TL401,TL301")
     assert actual_findings(data) == expected_markers(root)

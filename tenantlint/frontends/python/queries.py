@@ -47,6 +47,28 @@ Steps = list[tuple[str, ast.Call]]
 Keys = tuple[set[str], set[str], bool]  # (keys, helpers, unknown) of a criterion
 
 
+def _url_kwargs(values: list[ast.expr]) -> set[str]:
+    """The URL parameters a DRF view reads by name: `self.kwargs["github_pk"]`,
+    `self.kwargs.get("project_pk")`."""
+    out: set[str] = set()
+    for v in values:
+        for n in walk(v):
+            key = None
+            if isinstance(n, ast.Subscript) and last_name(n.value) == "kwargs":
+                key = literal_str(n.slice)
+            elif (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr == "get"
+                and last_name(n.func.value) == "kwargs"
+                and n.args
+            ):
+                key = literal_str(n.args[0])
+            if key is not None:
+                out.add(key)
+    return out
+
+
 class Queries(RawSql):
     """ORM query sites."""
 
@@ -386,7 +408,9 @@ class Queries(RawSql):
         if f is None or not (pass_through or f.handler is not None):
             return ()
         found = self.forwarded(f, values)
-        return found if f.handler is None else tuple(p for p in found if p in f.path_params)
+        if f.handler is None:
+            return found
+        return tuple(sorted({*(p for p in found if p in f.path_params), *_url_kwargs(values)}))
 
     def _site(
         self,
