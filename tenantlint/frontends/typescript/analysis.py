@@ -109,7 +109,7 @@ class Analysis(TenancyFacts):
             elif name in ROUTER_METHODS and fn.type == "member_expression":
                 self.router_calls.append(call)
         self.reach = Reach(self.src, self.wrappers, self._plain_calls, self.raw)
-        guards = GuardPatterns(self.src, self.config, self.prisma)
+        guards = self.guards_of = GuardPatterns(self.src, self.config, self.prisma)
         queries = [self._query_site(p, guards) for p in self.prisma]
         raw_sites = [self._raw_site(r) for r in self.raw]
         self.call_facts = self._call_facts(caps.get("import", []))
@@ -306,7 +306,14 @@ class Analysis(TenancyFacts):
             within = self.reach.functions_reached(h.body)
             auth = [w for w in h.wrapped_by if _AUTH_NAME.search(w)]
             auth += [t for f in self.reach.plain.within(within) if _AUTH_NAME.search(t := text(f))]
-            models = sorted({p.delegate for p in prisma.within(within)})
+            # a lookup of a row's tenant or owner ids only (to authorise) touches no tenant data
+            models = sorted(
+                {
+                    p.delegate
+                    for p in prisma.within(within)
+                    if self.guards_of.of(p) != "tenant-lookup"
+                }
+            )
             raw = any(not r.fragment for r in raw_calls.within(within))
             context = next((w for w in h.wrapped_by if w in context_names), None)
             # what wraps it or what it calls, through the imports: the map resolves them to
