@@ -26,7 +26,7 @@ import tenantlint.frontends.typescript as typescript_frontend
 from tenantlint.config import Config
 from tenantlint.facts import FileFacts
 from tenantlint.frontends.typescript import TypeScriptFrontEnd, guards, prisma
-from tenantlint.frontends.typescript.frontend import MAX_DEPTH
+from tenantlint.frontends.typescript.frontend import MAX_DEPTH, MAX_ERROR_WIDTH
 
 FE = TypeScriptFrontEnd()
 PACKAGE = str(Path(typescript_frontend.__file__).parent)
@@ -253,3 +253,14 @@ def test_a_syntax_error_in_a_deep_tree_is_its_one_tl001() -> None:
     )
     [error] = parse(code).parse_errors
     assert error.message.startswith("syntax error")
+
+
+def test_a_syntax_error_thousands_of_tokens_wide_is_its_tl001_alone() -> None:
+    # tree-sitter's query matching grows with the square of an error node's children: 300,000
+    # unclosed `(` took 61 s (fuzz); past MAX_ERROR_WIDTH the rest of the file is not analysed
+    code = "export async function GET() {\n  return prisma.doc.findMany();\n}\n" + "(" * (
+        MAX_ERROR_WIDTH + 1
+    )
+    facts = parse(code)
+    assert len(facts.parse_errors) == 1 and facts.queries == ()
+    assert len(parse(code[: -MAX_ERROR_WIDTH // 2]).queries) == 1  # narrower: analysed

@@ -47,6 +47,10 @@ _TEMPLATE = re.compile(
 # levels a sum costs 0.2 s and each query site that deep 0.2 s; the deepest of 13,874 real
 # files measured was 603 levels (a union type)
 MAX_DEPTH = 2_000
+# A broken file whose syntax error spans more tokens than this is not analysed beyond its TL001:
+# query matching takes time growing with the square of an error node's children (300,000
+# unclosed `(`: 61 s; 10,000: 0.1 s)
+MAX_ERROR_WIDTH = 10_000
 _TS_ONLY_LINE = re.compile(rb"typeof\s+import\s*\(|[\w$\]]\s*<[^<>`;]*>\s*`|export\s+type\s+\*")
 
 
@@ -79,7 +83,8 @@ class TypeScriptFrontEnd:
             depth, node = deep
             message = f"nested too deeply to analyse: {depth:,} levels, limit {MAX_DEPTH:,}"
             errors = errors or (ParseError(loc=src.loc(node), message=message),)
-        if not analysed or deep is not None:
+        wide = errors != () and _error_wider_than(src.root, MAX_ERROR_WIDTH)
+        if not analysed or deep is not None or wide:
             return FileFacts(path=path, frontend=self.name, comments=comments, parse_errors=errors)
         return Analysis(src, config).facts(comments, errors)
 
@@ -149,6 +154,17 @@ def _parse_errors(src: Source) -> tuple[ParseError, ...]:
             continue
         stack.extend((c, depth + 1) for c in reversed(node.children) if c.has_error or c.is_missing)
     return ()
+
+
+def _error_wider_than(root: Node, limit: int) -> bool:
+    """Whether an error node of the tree has more than `limit` children."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error and node.child_count > limit:
+            return True
+        stack.extend(c for c in node.children if c.has_error)
+    return False
 
 
 def _grammar_gap(src: Source, node: Node) -> bool:
