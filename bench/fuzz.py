@@ -64,6 +64,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -376,7 +377,9 @@ def _python_verdict(text: str) -> tuple[str | None, str | None]:
     except (RecursionError, MemoryError) as exc:
         return f"ast.parse: {type(exc).__name__}", None
     try:
-        compile(text, "<fuzz>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the compiler's SyntaxWarnings: not a verdict
+            compile(text, "<fuzz>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
         return None, f"compile: {exc}"
     except (RecursionError, MemoryError) as exc:
@@ -670,7 +673,7 @@ class Fuzzer:
                 tally.tl001 += 1
                 if m.oracle_failed is not None:
                     self.note(m, "TL001, no oracle verdict: " + _category(tl001[0]["message"]))
-                elif m.rejected is None:
+                elif m.rejected is None and m.compile_only is None:
                     tally.tl001_accepted += 1
                     self.note(m, "TL001, oracle accepts: " + _category(tl001[0]["message"]))
             elif m.rejected is not None:
