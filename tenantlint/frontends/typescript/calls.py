@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from tenantlint.frontends.typescript.syntax import (
     function_name,
     parameter_names,
     parent_past,
+    pattern_names,
     root_identifier,
     string_value,
     text,
@@ -111,13 +113,32 @@ def _entry_label(fn: Node) -> str:
 
 
 def query_params(p: PrismaCall) -> tuple[str, ...]:
-    """The parameters of the query's named function that its filter reads."""
+    """The parameters of the query's named function that its filter reads, directly or
+    through a local destructured or copied from one (`const { envelopeId } = payload`)."""
     found = named_function(p.call)
     if found is None or p.where is None:
         return ()
-    names = parameter_names(found[1])
+    fn = found[1]
+    names = p.src.index(("params", fn.id), lambda: parameter_names(fn))
+    copies = p.src.index(("param copies", fn.id), lambda: _param_copies(p.src, fn, names))
     roots = {root_identifier(value) for _, value in p.where.values}
-    return tuple(sorted(r for r in roots if r is not None and r in names))
+    return tuple(sorted({copies.get(r, r) for r in roots if r in names or r in copies}))
+
+
+def _param_copies(src: Source, fn: Node, params: set[str]) -> dict[str, str]:
+    """The function's locals destructured or copied from a parameter, to that parameter
+    (`const { envelopeId } = payload` → `payload`), once per function."""
+    declarators = src.declarators
+    starts = src.index("declarator starts", lambda: [d.start_byte for d in declarators])
+    lo, hi = bisect_left(starts, fn.start_byte), bisect_left(starts, fn.end_byte)
+    out: dict[str, str] = {}
+    for decl in declarators[lo:hi]:
+        name, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")
+        source = root_identifier(value) if value is not None else None
+        if name is not None and source in params:
+            for bound in pattern_names(name):
+                out.setdefault(bound, source)
+    return out
 
 
 class CallFacts:
@@ -184,13 +205,15 @@ class CallFacts:
             target = _wrapped(unwrap(bound)) if bound is not None else None
             if target is None or target.type not in _FUNCTIONS:
                 continue
+            # an entry point's queries are judged where they are: its input is the request's
+            entry = label in handlers or bool(entry_inputs(target))
             summaries.append(
                 FunctionSummary(
                     name=f"{self.module}#{label}",
                     label=label,
                     params=_params(target),
-                    handler=label in handlers,
-                    sinks=tuple(sinks.get(label, ())),
+                    handler=entry,
+                    sinks=() if entry else tuple(sinks.get(label, ())),
                     loc=self.src.loc(target),
                 )
             )
