@@ -13,7 +13,7 @@ import sys
 
 from tenantlint.config import Config
 from tenantlint.facts import CallArg, CallSite, FunctionSummary, Param
-from tenantlint.frontends.python.queries import Queries
+from tenantlint.frontends.python.flow import Flow
 from tenantlint.frontends.python.util import Imports, Source, absolute, dotted, module_name
 from tenantlint.frontends.python.walker import FuncCtx, free_names
 
@@ -26,7 +26,7 @@ _LIBRARIES = frozenset(sys.stdlib_module_names) | {
 }  # fmt: skip
 
 
-class Calls(Queries):
+class Calls(Flow):
     """Summaries and call sites, collected during the walk and finished after it."""
 
     def __init__(

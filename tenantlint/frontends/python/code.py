@@ -114,6 +114,7 @@ class CodeVisitor(Calls):
     def leave_FunctionDef(self, node: FunctionNode) -> None:
         ctx = self.funcs.pop()
         self.rescope()
+        self.statement_flow(ctx)
         self.check_then_act(ctx)
         self.done_funcs.append(ctx)
 

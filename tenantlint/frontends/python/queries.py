@@ -73,7 +73,7 @@ class Queries(RawSql):
     """ORM query sites."""
 
     def query(self, call: ast.Call) -> bool:
-        root, steps = _unroll(call)
+        root, steps = unroll(call)
         model: str | None = None
         action = "read"
         filters: Steps = []
@@ -470,6 +470,7 @@ class Queries(RawSql):
             f.sites.append(site)
             f.site_values.append(free_names(values) - imported - BUILTINS)
         self.queries.append(site)
+        self.site_of[id(call)] = site
 
     def _derived(self, call: ast.Call, model: str, steps: Steps) -> str | None:
         """Rows selected through rows already scoped: a Django `Prefetch`/`queryset=` of a
@@ -577,7 +578,7 @@ def _combine(parts: list[Keys], any_of: bool) -> Keys:
     return keys, helpers, any(p[2] for p in parts)
 
 
-def _unroll(call: ast.Call) -> tuple[ast.expr, Steps]:
+def unroll(call: ast.Call) -> tuple[ast.expr, Steps]:
     """`a.b(x).c(y)` → (`a`, [("b", call), ("c", call)])."""
     steps: Steps = []
     node: ast.expr = call

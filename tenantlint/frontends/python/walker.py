@@ -118,6 +118,7 @@ class Walker(ModuleReader, Visitor):
         self.flask = imports.mentions("flask", "flask_restful", "flask_smorest")
         # outputs
         self.queries: list[QuerySite] = []
+        self.site_of: dict[int, QuerySite] = {}  # id of a query's call node → its site
         self.raw_sql: list[RawSqlSite] = []
         self.settings: list[SettingWrite] = []
         self.handlers: list[Handler] = []
