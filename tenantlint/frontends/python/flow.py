@@ -1,4 +1,4 @@
-"""Statement values that flow through a function (PRECISION 17): a SQLAlchemy statement bound to
+"""Statement values that flow through a function (PRECISION 14): a SQLAlchemy statement bound to
 a name and narrowed later (`stmt = select(Note)`, then `stmt = stmt.where(…)` in each branch of
 an `if`) is judged by the criteria every path adds, not by the bare `select(…)`.
 
