@@ -528,10 +528,19 @@ class Queries(RawSql):
         """PRECISION 1 and 2: a by-id access to a row the function already found with tenant
         evidence (`task = …filter(tenant_id=…)…; …filter(id=task.id).update()`), or a read whose
         row has its tenant column compared / is passed to a permission check."""
-        proven: dict[str, set[str]] = {}  # model → variables holding a row found with evidence
-        proven_ids: set[str] = set()  # variables a query constrained together with the tenant
+        # the scoped lookups so far, each with the statement path it runs on: it proves a later
+        # site only on the paths where it ran (a check in one branch covers no other, PRECISION 14)
+        proofs: list[tuple[Path, set[str], str, set[str]]] = []
+        paths = _statement_paths(ctx.node)
+        call_of = {id(s): c for c, s in self.site_of.items()}
         checked = {s.model for var in ctx.guard_names for s in self._held(ctx, var.split(".")[0])}
         for site, values in zip(ctx.sites, ctx.site_values, strict=True):
+            here = paths.get(call_of.get(id(site), -1))
+            before = [p for p in proofs if here is None or _dominates(p[0], here)]
+            proven: dict[str, set[str]] = {}  # model → variables holding a row found with evidence
+            for _, _, model, holders in before:
+                proven.setdefault(model, set()).update(holders)
+            proven_ids = {v for _, ids, _, _ in before for v in ids}
             guard = None
             evidence = site.where is not None and (
                 site.where.helpers or self.has_tenant_key(site.where.keys)
@@ -551,9 +560,8 @@ class Queries(RawSql):
             elif site.model in checked and site.action == "read" and not evidence:
                 guard = "fetch-then-authorise"
             if evidence:
-                proven_ids |= values
                 holders = {v for v in ctx.assigns if site in self._held(ctx, v)}
-                proven.setdefault(site.model, set()).update(holders)
+                proofs.append((here or (), values, site.model, holders))
             if guard:
                 i = self.queries.index(site)
                 self.queries[i] = site.model_copy(update={"guarded_by": guard})
@@ -565,6 +573,55 @@ class Queries(RawSql):
             return []
         code = re.sub(r"\s+", " ", self.src.code(bound))
         return [s for s in ctx.sites if s.loc.snippet and s.loc.snippet in code]
+
+
+Path = tuple[tuple[int, int], ...]  # (block, index) of each statement from the function down
+
+
+def _statement_paths(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, Path]:
+    """The statement path of every node of a function (nested functions and classes aside)."""
+    out: dict[int, Path] = {}
+
+    def block(stmts: list[ast.stmt], path: Path) -> None:
+        for i, stmt in enumerate(stmts):
+            here = (*path, (id(stmts), i))
+            inner: list[list[ast.stmt]] = []
+            todo: list[ast.AST] = [stmt]
+            while todo:
+                node = todo.pop()
+                out[id(node)] = here
+                for name, value in ast.iter_fields(node):
+                    if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                        if node is stmt and name in ("body", "orelse", "finalbody"):
+                            inner.append(value)
+                        continue
+                    if (
+                        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                        and node is not stmt
+                    ):
+                        continue
+                    kids = value if isinstance(value, list) else [value]
+                    todo += [k for k in kids if isinstance(k, ast.AST)]
+            for handler in getattr(stmt, "handlers", []):
+                inner.append(handler.body)
+            for stmts_ in inner:
+                block(stmts_, here)
+
+    block(fn.body, ())
+    return out
+
+
+def _dominates(proof: Path, site: Path) -> bool:
+    """Whether a statement at `proof` runs on every path to one at `site`: it sits in a block
+    enclosing the site's, at or before the statement that leads there."""
+    n = len(proof)
+    if n == 0 or n > len(site):
+        return n == 0
+    return (
+        proof[:-1] == site[: n - 1]
+        and proof[-1][0] == site[n - 1][0]
+        and proof[-1][1] <= site[n - 1][1]
+    )
 
 
 def _combine(parts: list[Keys], any_of: bool) -> Keys:
