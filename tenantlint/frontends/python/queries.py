@@ -541,6 +541,8 @@ class Queries(RawSql):
             for _, _, model, holders in before:
                 proven.setdefault(model, set()).update(holders)
             proven_ids = {v for _, ids, _, _ in before for v in ids}
+            if here is not None:  # or proved in both branches of an `if` before it
+                proven_ids |= _both_branches([p[:2] for p in proofs if p not in before], here)
             guard = None
             evidence = site.where is not None and (
                 site.where.helpers or self.has_tenant_key(site.where.keys)
@@ -608,6 +610,24 @@ def _statement_paths(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, Pa
                 block(stmts_, here)
 
     block(fn.body, ())
+    return out
+
+
+def _both_branches(proofs: list[tuple[Path, set[str]]], site: Path) -> set[str]:
+    """The values proved in the `body` and in the `orelse` of one `if` that comes before the
+    site in a block enclosing it (each path through the `if` proved them)."""
+    groups: dict[Path, dict[int, set[str]]] = {}
+    for path, ids in proofs:
+        d = next((i for i, (a, b) in enumerate(zip(path, site, strict=False)) if a != b), None)
+        if d is None or d + 1 >= len(path) or path[d][0] != site[d][0] or path[d][1] > site[d][1]:
+            continue
+        branch = groups.setdefault(path[: d + 1], {})
+        branch.setdefault(path[d + 1][0], set()).update(ids)
+    out: set[str] = set()
+    for branch in groups.values():
+        if len(branch) == 2:  # the `if`'s two blocks (a loop or `with` has one)
+            first, second = branch.values()
+            out |= first & second
     return out
 
 
