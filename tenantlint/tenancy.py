@@ -232,6 +232,8 @@ class TenancyMap:
                 continue
             if target.classification not in ("scoped", "via-parent"):
                 continue
+            if f.is_list or (info.decl.source == "prisma" and not rel.fields):
+                continue  # the other side of a relation (`invites Invite[]`): no key here
             columns = [info.field(c) for c in rel.fields or (f.column,)]
             if columns and all(c is not None and not c.optional for c in columns):
                 return f.name
