@@ -135,3 +135,27 @@ def test_an_ignored_model_is_not_the_apps_table() -> None:
     schema = "model jackson_store {\n  key   String @id\n  value String\n\n  @@ignore\n}\n"
     facts = PrismaFrontEnd().parse("prisma/schema.prisma", schema, Config())
     assert [(e.name, e.unmanaged) for e in facts.entities] == [("jackson_store", True)]
+
+
+def test_the_other_side_of_a_relation_makes_no_parent() -> None:
+    """`invites Invite[]` on User holds no key: a user is not scoped via the invites it made;
+    the invite, whose key leads to the tenant, is scoped."""
+    from tenantlint.tenancy import TenancyMap
+
+    schema = (
+        "model Team {\n  id String @id\n  invites Invite[]\n}\n"
+        "model User {\n  id String @id\n  invites Invite[]\n  twoFactor TwoFactor?\n}\n"
+        "model TwoFactor {\n  id String @id\n  userId String @unique\n"
+        "  user User @relation(fields: [userId], references: [id])\n}\n"
+        "model Invite {\n  id String @id\n  teamId String\n  team Team @relation(fields: [teamId], references: [id])\n"
+        "  creatorId String\n  creator User @relation(fields: [creatorId], references: [id])\n}\n"
+    )
+    cfg = Config(tenant_fields=("teamId",), tenant_models=("Team",))
+    facts = PrismaFrontEnd().parse("prisma/schema.prisma", schema, cfg)
+    tmap = TenancyMap(cfg, {facts.path: facts})
+    assert {i.name: i.classification for i in tmap.entities} == {
+        "Team": "root",
+        "User": "unscoped",
+        "TwoFactor": "unscoped",
+        "Invite": "scoped",
+    }
