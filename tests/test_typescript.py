@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -338,3 +339,16 @@ def test_a_template_named_ts_is_skipped_not_tl001() -> None:
     text = 'import type { Base{% if extra %}, Extra{% endif %} } from "./base";\n'
     facts = TypeScriptFrontEnd().parse("generator/template/service.ts", text, Config())
     assert facts.parse_errors == () and [u.kind for u in facts.unverified] == ["skipped"]
+
+
+def test_a_parse_past_its_budget_is_one_tl001(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tree-sitter's own parse gets PARSE_SECONDS per file (a pathological file took 48 s);
+    past it the file is one TL001 and the run goes on. The budget is 0 here, so any file of
+    some size runs past it."""
+    import tenantlint.frontends.typescript.frontend as ts_frontend
+    from tenantlint.frontends.typescript import TypeScriptFrontEnd
+
+    monkeypatch.setattr(ts_frontend, "PARSE_SECONDS", 0)
+    text = "export const rows = [\n" + "  { id: 1, name: 'x' },\n" * 20_000 + "];\n"
+    facts = TypeScriptFrontEnd().parse("app/api/rows/route.ts", text, Config())
+    assert [e.message for e in facts.parse_errors] == ["took more than 0 s to parse: not analysed"]

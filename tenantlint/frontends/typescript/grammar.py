@@ -6,11 +6,12 @@ are built once per process and cached. tree-sitter is imported on first use only
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tree_sitter import Language, Node, Parser, Query
+    from tree_sitter import Language, Node, Parser, Query, Tree
 
     from tenantlint.frontends.typescript.syntax import Source
 
@@ -37,6 +38,25 @@ def parser(kind: str) -> Parser:
     from tree_sitter import Parser
 
     return Parser(language(kind))
+
+
+# tree-sitter's parse of one file gets this long; past it the file is one TL001 (a parse that
+# slow is pathological input: the slowest real file of 58 MB took 0.1 s)
+PARSE_SECONDS = 10
+
+
+def parse_within(p: Parser, data: bytes, seconds: float) -> Tree | None:
+    """The tree of `data`, or None when parsing takes longer than `seconds` (the budget needs
+    the chunked form of `parse`: tree-sitter offers its progress callback only there)."""
+    deadline = time.monotonic() + seconds
+
+    def read(offset: int, _point: object) -> bytes:
+        return data[offset : offset + 65536]
+
+    try:
+        return p.parse(read, progress_callback=lambda *_: time.monotonic() > deadline)
+    except ValueError:  # "Parsing failed": cancelled by the callback
+        return None
 
 
 def grammar(path: str) -> str:
