@@ -352,3 +352,17 @@ def test_a_parse_past_its_budget_is_one_tl001(monkeypatch: pytest.MonkeyPatch) -
     text = "export const rows = [\n" + "  { id: 1, name: 'x' },\n" * 20_000 + "];\n"
     facts = TypeScriptFrontEnd().parse("app/api/rows/route.ts", text, Config())
     assert [e.message for e in facts.parse_errors] == ["took more than 0 s to parse: not analysed"]
+
+
+def test_a_file_after_a_cancelled_parse_is_read_anew(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cancelled parse leaves the cached parser mid-way; the next file must not resume it."""
+    import tenantlint.frontends.typescript.frontend as ts_frontend
+    from tenantlint.frontends.typescript import TypeScriptFrontEnd
+
+    big = "export const rows = [\n" + "  { id: 1, name: 'x' },\n" * 20_000 + "];\n"
+    monkeypatch.setattr(ts_frontend, "PARSE_SECONDS", 0)
+    assert TypeScriptFrontEnd().parse("app/a.ts", big, Config()).parse_errors
+    monkeypatch.setattr(ts_frontend, "PARSE_SECONDS", 10)
+    small = 'import { prisma } from "./db";\nexport const f = () => prisma.task.findMany();\n'
+    facts = TypeScriptFrontEnd().parse("app/b.ts", small, Config())
+    assert facts.parse_errors == () and [q.operation for q in facts.queries] == ["findMany"]

@@ -56,6 +56,7 @@ def parse_within(p: Parser, data: bytes, seconds: float) -> Tree | None:
     try:
         return p.parse(read, progress_callback=lambda *_: time.monotonic() > deadline)
     except ValueError:  # "Parsing failed": cancelled by the callback
+        p.reset()  # else the next parse resumes this one (the parser is cached per process)
         return None
 
 
