@@ -343,8 +343,8 @@ def test_a_template_named_ts_is_skipped_not_tl001() -> None:
 
 def test_a_parse_past_its_budget_is_one_tl001(monkeypatch: pytest.MonkeyPatch) -> None:
     """tree-sitter's own parse gets PARSE_SECONDS per file (a pathological file took 48 s);
-    past it the file is one TL001 and the run goes on. The budget is 0 here, so any file of
-    some size runs past it."""
+    past it the file is one TL001 and the run goes on. The budget is 0 here, so a file of some
+    size runs past it."""
     import tenantlint.frontends.typescript.frontend as ts_frontend
     from tenantlint.frontends.typescript import TypeScriptFrontEnd
 

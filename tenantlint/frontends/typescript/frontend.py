@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING
 from tenantlint.config import Config
 from tenantlint.facts import Comment, FileFacts, Loc, ParseError, Unverified
 from tenantlint.frontends.typescript.analysis import Analysis
-from tenantlint.frontends.typescript.grammar import PARSE_SECONDS, grammar, parse_within, parser
+from tenantlint.frontends.typescript.grammar import (
+    PARSE_SECONDS,
+    grammar,
+    parse_within,
+    parser,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

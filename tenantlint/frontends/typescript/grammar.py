@@ -40,14 +40,15 @@ def parser(kind: str) -> Parser:
     return Parser(language(kind))
 
 
-# tree-sitter's parse of one file gets this long; past it the file is one TL001 (a parse that
-# slow is pathological input: the slowest real file of 58 MB took 0.1 s)
+# tree-sitter's parse of one file gets this long; past it the file is one TL001. Real files parse
+# in a tenth of a second; a pathological run of comment openers in a .tsx took 48 s, in few
+# parser steps of great cost (so the budget is time: a step count does not see it).
 PARSE_SECONDS = 10
 
 
 def parse_within(p: Parser, data: bytes, seconds: float) -> Tree | None:
-    """The tree of `data`, or None when parsing takes longer than `seconds` (the budget needs
-    the chunked form of `parse`: tree-sitter offers its progress callback only there)."""
+    """The tree of `data`, or None when parsing takes longer than `seconds` (tree-sitter offers
+    its progress callback only in the chunked form of `parse`)."""
     deadline = time.monotonic() + seconds
 
     def read(offset: int, _point: object) -> bytes:
