@@ -265,3 +265,12 @@ def test_a_template_named_py_is_unverified_not_tl001() -> None:
     assert [(u.kind, u.loc.line) for u in facts.unverified] == [("skipped", 3)]
     broken = PythonFrontEnd().parse("app/broken.py", "def f(:\n    return {1: 2}\n", CFG)
     assert len(broken.parse_errors) == 1 and broken.unverified == ()
+
+
+def test_an_unclosed_fstring_is_tl001_not_rewritten_into_a_string() -> None:
+    """The PEP 701 rewrite could turn an unclosed f-string into a triple-quoted string that
+    swallows the rest of the file; a rewrite is kept only when the original is valid newer
+    Python."""
+    text = 'def f(token):\n    return f"<b>{go("/invitations/{token}/accept")\nx = 1\n'
+    facts = PythonFrontEnd().parse("app/invitations.py", HEAD + text, CFG)
+    assert len(facts.parse_errors) == 1 and facts.unverified == ()

@@ -79,21 +79,29 @@ def _parse(text: str) -> Parsed:
     rewritten_text, peps = scan.rewrite()
     if peps:
         try:
-            return Parsed(ast.parse(rewritten_text), rewritten_text, tuple(peps))
+            parsed = Parsed(ast.parse(rewritten_text), rewritten_text, tuple(peps))
         except (SyntaxError, ValueError):
-            pass
+            parsed = None
+        # an f-string rewrite can make a broken file parse (an unclosed f"… swallowing the rest
+        # as one string): kept only when the original is valid newer Python
+        if parsed is not None and ("PEP 701" not in peps or _second_opinion(text, scan)):
+            return parsed
     line = getattr(first, "lineno", None) or 1
     column = getattr(first, "offset", None) or 1
     message = first.msg if isinstance(first, SyntaxError) else str(first)
-    newer = (
-        isinstance(first, SyntaxError)
-        and "\0" not in text
-        and len(text) <= _MAX_SECOND_OPINION
+    newer = isinstance(first, SyntaxError) and "\0" not in text and _second_opinion(text, scan)
+    raise PythonSyntaxError(message, line, column, newer)
+
+
+def _second_opinion(text: str, scan: _Scanner) -> bool:
+    """libcst's verdict (its grammar follows the newest Python), asked only of files small and
+    shallow enough for it to answer quickly."""
+    return (
+        len(text) <= _MAX_SECOND_OPINION
         and max(map(len, text.splitlines()), default=0) <= _MAX_LINE
         and scan.max_depth <= _MAX_DEPTH
         and _libcst_accepts(text)
     )
-    raise PythonSyntaxError(message, line, column, newer)
 
 
 def _libcst_accepts(text: str) -> bool:
