@@ -73,8 +73,7 @@ def required_tenant(info: EntityInfo, path: str) -> str:
 
 def tenant_setting(tmap: TenancyMap) -> str:
     """The session setting the RLS wrapper writes (what policies should read)."""
-    writes = [w.setting for f in tmap.iter_files() for w in f.settings if w.in_wrapper]
-    return writes[0] if writes else "app.current_tenant_id"
+    return tmap.wrapper_setting or "app.current_tenant_id"
 
 
 def policy_using(tmap: TenancyMap, info: EntityInfo) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from tenantlint.callgraph import CallGraph, best_match, short_name, within
@@ -128,6 +129,14 @@ class TenancyMap:
                 if "#" not in p.name and within(wanted, p.name.rpartition(".")[0].split("."))
             ),
             None,
+        )
+
+    @cached_property
+    def wrapper_setting(self) -> str | None:
+        """The session setting the RLS wrapper writes, the first the files show (found once:
+        every RLS finding's help names it)."""
+        return next(
+            (w.setting for f in self.files.values() for w in f.settings if w.in_wrapper), None
         )
 
     @property

@@ -471,6 +471,7 @@ class Queries(RawSql):
             f.site_values.append(free_names(values) - imported - BUILTINS)
         self.queries.append(site)
         self.site_of[id(call)] = site
+        self.call_of[id(site)] = id(call)
 
     def _derived(self, call: ast.Call, model: str, steps: Steps) -> str | None:
         """Rows selected through rows already scoped: a Django `Prefetch`/`queryset=` of a
@@ -531,8 +532,15 @@ class Queries(RawSql):
         # the scoped lookups so far, each with the statement path it runs on: it proves a later
         # site only on the paths where it ran (a check in one branch covers no other, PRECISION 14)
         proofs: list[tuple[Path, set[str], str, set[str]]] = []
-        paths = _statement_paths(ctx.node)
-        call_of = {id(s): c for c, s in self.site_of.items()}
+        # statement paths only where a proof could be followed by another site
+        evidence_at = [
+            i
+            for i, s in enumerate(ctx.sites)
+            if s.where is not None and (s.where.helpers or self.has_tenant_key(s.where.keys))
+        ]
+        later = bool(evidence_at) and evidence_at[0] < len(ctx.sites) - 1
+        paths = _statement_paths(ctx.node) if later else {}
+        call_of = self.call_of
         checked = {s.model for var in ctx.guard_names for s in self._held(ctx, var.split(".")[0])}
         for site, values in zip(ctx.sites, ctx.site_values, strict=True):
             here = paths.get(call_of.get(id(site), -1))

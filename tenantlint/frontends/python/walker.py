@@ -119,6 +119,7 @@ class Walker(ModuleReader, Visitor):
         # outputs
         self.queries: list[QuerySite] = []
         self.site_of: dict[int, QuerySite] = {}  # id of a query's call node → its site
+        self.call_of: dict[int, int] = {}  # id of a site → id of its call node
         self.raw_sql: list[RawSqlSite] = []
         self.settings: list[SettingWrite] = []
         self.handlers: list[Handler] = []
