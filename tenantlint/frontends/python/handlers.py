@@ -17,6 +17,7 @@ from tenantlint.frontends.python.util import (
     literal_strs,
     module_name,
     positional,
+    read_key,
     walk,
 )
 from tenantlint.frontends.python.walker import ClassCtx, FuncCtx, FunctionNode
@@ -195,12 +196,4 @@ def _keys_read(node: FunctionNode) -> set[str]:
     URL parameters a decorator's wrapper takes by name (`def wrapper(request, project_pk, …)`)."""
     a = node.args
     out = {p.arg for p in (*a.posonlyargs, *a.args)} - _NOT_KEYS
-    for n in walk(node):
-        key = None
-        if isinstance(n, ast.Subscript):
-            key = literal_str(n.slice)
-        elif isinstance(n, ast.Call) and last_name(n.func) == "get" and n.args:
-            key = literal_str(n.args[0])
-        if key is not None:
-            out.add(key)
-    return out
+    return out | {read[1] for n in walk(node) if (read := read_key(n)) is not None}

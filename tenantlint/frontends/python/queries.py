@@ -21,6 +21,7 @@ from tenantlint.frontends.python.util import (
     literal_str,
     names_in,
     positional,
+    read_key,
     walk,
 )
 from tenantlint.frontends.python.walker import (
@@ -50,23 +51,8 @@ Keys = tuple[set[str], set[str], bool]  # (keys, helpers, unknown) of a criterio
 def _url_kwargs(values: list[ast.expr]) -> set[str]:
     """The URL parameters a DRF view reads by name: `self.kwargs["github_pk"]`,
     `self.kwargs.get("project_pk")`."""
-    out: set[str] = set()
-    for v in values:
-        for n in walk(v):
-            key = None
-            if isinstance(n, ast.Subscript) and last_name(n.value) == "kwargs":
-                key = literal_str(n.slice)
-            elif (
-                isinstance(n, ast.Call)
-                and isinstance(n.func, ast.Attribute)
-                and n.func.attr == "get"
-                and last_name(n.func.value) == "kwargs"
-                and n.args
-            ):
-                key = literal_str(n.args[0])
-            if key is not None:
-                out.add(key)
-    return out
+    reads = (read_key(n) for v in values for n in walk(v))
+    return {r[1] for r in reads if r is not None and last_name(r[0]) == "kwargs"}
 
 
 class Queries(RawSql):

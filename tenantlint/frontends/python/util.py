@@ -115,6 +115,20 @@ def dotted(node: ast.AST | None) -> str | None:
     return ".".join(reversed(parts))
 
 
+def read_key(node: ast.AST) -> tuple[ast.expr | None, str] | None:
+    """`(owner, "key")` of `owner["key"]` or `owner.get("key")` (owner None for a bare
+    `get("key")`), else None."""
+    owner: ast.expr | None
+    if isinstance(node, ast.Subscript):
+        key, owner = literal_str(node.slice), node.value
+    elif isinstance(node, ast.Call) and last_name(node.func) == "get" and node.args:
+        key = literal_str(node.args[0])
+        owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    else:
+        return None
+    return None if key is None else (owner, key)
+
+
 def last_name(node: ast.AST | None) -> str | None:
     """The rightmost name of a Name/Attribute (`models.User` → `User`)."""
     if isinstance(node, ast.Name):
